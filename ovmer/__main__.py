@@ -1,0 +1,3 @@
+from ovmer.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,68 @@
+"""The ``ovmer`` command line: a lazy registry of subcommands.
+
+Each entry maps a command name to ``"module"``; that module defines
+``HELP`` (one line), ``add_arguments(parser)`` and ``main(args) -> int``. Only
+the chosen command's module is imported, so ``ovmer --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import importlib
+import sys
+from collections.abc import Sequence
+
+from ovmer.errors import OvmerError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    # name: (module, one-line help)
+    "fetch": ("ovmer.assets.cli", "download or copy the authors' public assets and verify them"),
+    "import-released": ("ovmer.store.cli", "import the authors' released outputs into the results store"),
+    "export": ("ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
+}
+
+
+def _usage() -> str:
+    width = max(len(name) for name in COMMANDS)
+    lines = ["usage: ovmer COMMAND [options]", "", "commands:"]
+    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in sorted(COMMANDS.items())]
+    lines += ["", "`ovmer COMMAND --help` describes a command."]
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in ("-h", "--help"):
+        print(_usage())
+        return 0 if args else 2
+    if args[0] == "--version":
+        from ovmer import __version__
+
+        print(__version__)
+        return 0
+    name, rest = args[0], args[1:]
+    if name not in COMMANDS:
+        close = difflib.get_close_matches(name, COMMANDS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        print(f"ovmer: unknown command {name!r}.{hint}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    module_name, help_ = COMMANDS[name]
+    module = importlib.import_module(module_name)
+    parser = argparse.ArgumentParser(prog=f"ovmer {name}", description=help_)
+    adder = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
+    runner = getattr(module, f"main_{name.replace('-', '_')}", None) or module.main
+    adder(parser)
+    parsed = parser.parse_args(rest)
+    try:
+        return int(runner(parsed) or 0)
+    except OvmerError as exc:
+        print(f"ovmer {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"ovmer {name}: interrupted; finished records are kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
