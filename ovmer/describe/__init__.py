@@ -1,0 +1,1 @@
+"""Stage 1, describe: an MLLM watches/listens to a sample and writes an emotion description."""
