@@ -1,0 +1,71 @@
+"""The per-model contract of the describe stage.
+
+An adapter knows one model family: ``load()`` builds the model (heavy imports
+happen there), ``describe(message)`` turns one :class:`Message` into text.
+Nothing model-specific lives outside the adapter's own file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ovmer.describe.message import Message
+
+Modality = Literal["video", "audio", "text"]
+RunMode = Literal["native", "external", "replay"]
+
+
+@dataclass(frozen=True)
+class FramePolicy:
+    """How frames are sampled: ``num_frames`` uniformly, or ``fps`` with a ``max_frames`` cap."""
+
+    num_frames: int | None = None
+    fps: float | None = None
+    max_frames: int | None = None
+
+    def describe(self) -> str:
+        if self.num_frames is not None:
+            return f"{self.num_frames} frames"
+        if self.fps is not None:
+            cap = f", max {self.max_frames}" if self.max_frames else ""
+            return f"{self.fps:g} fps{cap}"
+        return "-"
+
+
+@dataclass(frozen=True)
+class BaselineSpec:
+    """One system of the paper (or a newer one) and how this package runs it."""
+
+    name: str
+    modalities: frozenset[Modality]
+    run: RunMode
+    checkpoint: str  # the checkpoint the paper used, or the HF id for native adapters
+    frames: FramePolicy = field(default_factory=FramePolicy)
+    adapter: str | None = None  # "module:Class" for native adapters
+    paper: bool = True  # reported in the paper
+    notes: str = ""
+
+
+class DescribeAdapter:
+    """Base class: subclasses set ``spec`` and implement ``load`` and ``describe``."""
+
+    spec: BaselineSpec
+
+    def __init__(self, model_path: str | None = None, device: str = "cpu", dtype: str = "auto",
+                 max_new_tokens: int = 256, do_sample: bool = False) -> None:
+        self.model_path = model_path
+        self.device = device
+        self.dtype = dtype
+        self.max_new_tokens = max_new_tokens
+        self.do_sample = do_sample
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def describe(self, message: Message) -> str:
+        raise NotImplementedError
+
+    def generation_settings(self) -> dict[str, object]:
+        """Everything besides the inputs that the output depends on (part of the store key)."""
+        return {"max_new_tokens": self.max_new_tokens, "do_sample": self.do_sample, "dtype": self.dtype}
