@@ -36,7 +36,7 @@ reproduce: assets
 	$(BIN)/ovmer reproduce
 
 bench: assets
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
 	rm -rf $(VENV) output/store output/tables output/notebooks

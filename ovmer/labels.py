@@ -13,7 +13,8 @@ Rules, in order:
    read (every group, in order; an unclosed ``[`` runs to the end). Otherwise,
    chatter before the last colon is dropped (``Output: happy`` → ``happy``).
 3. The remaining text is split on commas, semicolons and line breaks. Each
-   piece is stripped of whitespace, quotes, brackets and trailing ``.!?``, and
+   piece keeps only what follows its last colon, loses inner brackets, is
+   stripped of whitespace, quotes, brackets and trailing ``.!?``, and is
    lower-cased. Empty pieces are dropped; so is any piece of more than
    ``MAX_LABEL_WORDS`` words, since that is a sentence, not a label.
 4. Duplicates are removed, keeping the first occurrence.
@@ -39,6 +40,9 @@ _STRIP = " \t\"'`[]{}()*-•.!?\u201c\u201d\u2018\u2019"
 
 
 def _clean_piece(piece: str) -> str:
+    # A label never keeps a colon (what precedes it is chatter, as in rule 2) or an inner
+    # bracket; either would be read differently on a second pass, breaking idempotence.
+    piece = piece.rsplit(":", 1)[-1].replace("[", " ").replace("]", " ")
     text = " ".join(piece.strip(_STRIP).split()).lower()
     return text.strip(_STRIP)
 

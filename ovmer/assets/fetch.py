@@ -97,7 +97,10 @@ def _copy_into(tmp: Path, entry: AssetEntry, source: Path | None, timeout: float
         origin = source / entry.path
         if not origin.is_file():
             raise AssetError(f"{entry.path}: missing from the asset source {source}")
-        shutil.copyfile(origin, tmp)
+        try:
+            shutil.copyfile(origin, tmp)
+        except OSError as exc:
+            raise AssetError(f"{entry.path}: cannot copy from {origin} ({exc.strerror or exc})") from exc
         return
     try:
         with urllib.request.urlopen(entry.url, timeout=timeout) as reply, open(tmp, "wb") as out:
@@ -127,7 +130,10 @@ def _install_one(entry: AssetEntry, dest: Path, source: Path | None, timeout: fl
                 f"{entry.path}: checksum mismatch (got {size} bytes, sha256 {digest[:12]}…; "
                 f"expected {entry.bytes} bytes, sha256 {entry.sha256[:12]}…); file refused"
             )
-        os.replace(tmp, target)
+        try:
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise AssetError(f"{entry.path}: cannot install at {target} ({exc.strerror or exc})") from exc
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -88,6 +88,6 @@ def run_stage(
         for item, result in zip(chunk, results, strict=True):
             record(item, result)
         bar.update(len(chunk))
-        bar.set_postfix(failed=summary.failed)
+        bar.set_postfix(failed=summary.failed, refresh=False)
     bar.close()
     return summary

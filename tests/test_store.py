@@ -1,0 +1,236 @@
+"""The results store: keys, append-only records, torn lines, resume, retries and a real kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ovmer.errors import OvmerError
+from ovmer.settings import Setting
+from ovmer.store import Record, ResultsStore, compute_key, run_stage, store_path
+from ovmer.store.runner import WorkItem
+
+
+def items(count: int, key_prefix: str = "k") -> list[WorkItem]:
+    return [WorkItem(f"sample_{i:03d}", f"{key_prefix}{i}", i) for i in range(count)]
+
+
+class CountingCompute:
+    """``compute`` for run_stage that records which samples it was asked for."""
+
+    def __init__(self, fail: set[str] | None = None) -> None:
+        self.calls: list[str] = []
+        self.fail = fail or set()
+
+    def __call__(self, item: WorkItem) -> tuple[str, int]:
+        self.calls.append(item.name)
+        if item.name in self.fail:
+            raise ValueError(f"boom on {item.name}")
+        return f"raw reply {item.payload}", item.payload * 10
+
+
+def lines_by_name(path: Path) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in path.read_text().splitlines():
+        try:
+            out.setdefault(json.loads(line)["name"], []).append(line)
+        except json.JSONDecodeError:
+            continue
+    return out
+
+
+def test_compute_key_is_canonical_and_sensitive() -> None:
+    key = compute_key(model="m", prompt="p", inputs={"a": 1, "b": [1, 2]})
+    assert key == compute_key(inputs={"b": [1, 2], "a": 1}, prompt="p", model="m")
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert key != compute_key(model="m", prompt="p ", inputs={"a": 1, "b": [1, 2]})
+    assert key != compute_key(model="m", prompt="p", inputs={"a": 1, "b": [2, 1]})
+    assert key != compute_key(model="m2", prompt="p", inputs={"a": 1, "b": [1, 2]})
+
+
+def test_store_path_layout(tmp_path: Path) -> None:
+    assert store_path("describe", "Otter", "S2", root=tmp_path) == (
+        tmp_path / "store/describe/Otter/nosubtitle-addsub.jsonl"
+    )
+    assert store_path("extract", "Otter", Setting.SUBTITLE, root=tmp_path, shard=(1, 4)) == (
+        tmp_path / "store/extract/Otter/subtitle.shard-1-of-4.jsonl"
+    )
+    assert store_path("merge", "x", "nosubtitle").parent.parent.parent.parent == Path(os.environ["OVMER_OUTPUT"])
+    with pytest.raises(OvmerError, match="unknown stage 'scoring'"):
+        store_path("scoring", "Otter", "S0", root=tmp_path)
+
+
+def test_append_latest_done_keys_values(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "deep" / "folder" / "x.jsonl")
+    assert store.latest() == {} and store.done_keys() == {}
+    store.append(Record("a", "ok", "k1", raw="Output: [Happy]", value=["happy"]))
+    store.append(Record("b", "error", "k2", error="ValueError: bad"))
+    store.append(Record("a", "ok", "k3", raw="[sad]", value=["sad"]))
+    latest = store.latest()
+    assert list(latest) == ["a", "b"]
+    assert latest["a"].key == "k3" and latest["a"].value == ["sad"] and latest["a"].raw == "[sad]"
+    assert isinstance(latest["a"].meta["time"], float)
+    assert store.done_keys() == {"a": "k3"}
+    assert store.values() == {"a": ["sad"]}
+    assert store.values(only_ok=False) == {"a": ["sad"], "b": None}
+    assert len(store.path.read_text().splitlines()) == 3  # append-only: nothing rewritten
+
+
+def test_reader_rejects_lines_that_are_not_records(tmp_path: Path) -> None:
+    path = tmp_path / "x.jsonl"
+    path.write_text(json.dumps({"name": "a", "status": "ok", "key": "k"}) + "\n" + json.dumps({"nme": "b"}) + "\n")
+    with pytest.raises(OvmerError, match=r"x.jsonl:2: not a results record"):
+        ResultsStore(path).latest()
+    path.write_text(json.dumps({"name": "a", "status": "done", "key": "k"}) + "\n")
+    with pytest.raises(OvmerError, match=r"x.jsonl:1: status must be ok or error, got 'done'"):
+        ResultsStore(path).latest()
+
+
+def test_run_stage_writes_raw_and_parsed_and_skips_done(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    compute = CountingCompute()
+    summary = run_stage(store, items(5), compute, progress=False, meta={"model": "tiny"})
+    assert (summary.done, summary.skipped, summary.failed) == (5, 0, 0)
+    record = store.latest()["sample_003"]
+    assert (record.raw, record.value, record.key, record.meta["model"]) == ("raw reply 3", 30, "k3", "tiny")
+
+    again = run_stage(store, items(5), compute, progress=False)
+    assert (again.done, again.skipped) == (0, 5)
+    assert len(compute.calls) == 5
+    assert str(again) == "0 done, 5 skipped (up to date), 0 failed"
+
+
+def test_changed_key_is_recomputed(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    run_stage(store, items(3), CountingCompute(), progress=False)
+    changed = items(3)
+    changed[1] = WorkItem("sample_001", "a new prompt's key", 7)
+    compute = CountingCompute()
+    summary = run_stage(store, changed, compute, progress=False)
+    assert compute.calls == ["sample_001"] and summary.skipped == 2
+    assert store.latest()["sample_001"].value == 70
+
+
+def test_resume_after_a_simulated_kill(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    run_stage(store, items(5), CountingCompute(), progress=False)
+    finished = lines_by_name(store.path)
+    # A writer killed mid-line: the last record is cut short, without its newline.
+    data = store.path.read_bytes()
+    store.path.write_bytes(data[: len(data) - 25])
+
+    with pytest.warns(UserWarning, match=r"skipped 1 unreadable line\(s\) \[5\]"):
+        latest = store.latest()
+    assert sorted(latest) == [f"sample_{i:03d}" for i in range(4)]
+    assert store.torn_lines == [5]
+
+    compute = CountingCompute()
+    with pytest.warns(UserWarning, match="unreadable line"):
+        summary = run_stage(store, items(5), compute, progress=False)
+    assert compute.calls == ["sample_004"]
+    assert (summary.done, summary.skipped, summary.failed) == (1, 4, 0)
+
+    with pytest.warns(UserWarning, match=r"\[5\]"):  # the torn line stays, reported, harmless
+        latest = store.latest()
+    assert len(latest) == 5 and all(r.ok for r in latest.values())
+    assert latest["sample_004"].value == 40
+    after = lines_by_name(store.path)
+    for name in [f"sample_{i:03d}" for i in range(4)]:
+        assert after[name] == finished[name]  # finished records untouched
+
+
+def test_errors_become_records_and_are_retried(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    summary = run_stage(store, items(4), CountingCompute(fail={"sample_002"}), progress=False)
+    assert (summary.done, summary.failed) == (3, 1)
+    assert summary.failures == {"sample_002": "ValueError: boom on sample_002"}
+    failed = store.latest()["sample_002"]
+    assert failed.status == "error" and failed.error == "ValueError: boom on sample_002" and failed.value is None
+    assert "sample_002" not in store.done_keys()
+
+    compute = CountingCompute()
+    retry = run_stage(store, items(4), compute, progress=False)
+    assert compute.calls == ["sample_002"]
+    assert (retry.done, retry.skipped, retry.failed) == (1, 3, 0)
+    assert store.latest()["sample_002"].ok and store.latest()["sample_002"].value == 20
+    assert len(lines_by_name(store.path)["sample_002"]) == 2  # the error stays in the history
+
+
+def test_batches_record_each_sample(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    seen: list[list[str]] = []
+
+    def batch(chunk: list[WorkItem]) -> list[tuple[str, int] | BaseException]:
+        seen.append([item.name for item in chunk])
+        if any(item.payload == 4 for item in chunk):
+            raise RuntimeError("out of memory")
+        return [RuntimeError("empty reply") if item.payload == 1 else (f"r{item.payload}", item.payload)
+                for item in chunk]
+
+    summary = run_stage(store, items(5), lambda item: ("", None), progress=False, batch=batch, batch_size=2)
+    assert [len(chunk) for chunk in seen] == [2, 2, 1]
+    assert (summary.done, summary.failed) == (3, 2)
+    assert summary.failures["sample_001"] == "RuntimeError: empty reply"
+    assert summary.failures["sample_004"] == "RuntimeError: out of memory"
+    assert store.latest()["sample_003"].raw == "r3"
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys, time
+    from ovmer.store import ResultsStore, run_stage
+    from ovmer.store.runner import WorkItem
+
+    def compute(item):
+        time.sleep(0.01)
+        return f"raw reply {item.payload}", item.payload * 10
+
+    items = [WorkItem(f"sample_{i:03d}", f"k{i}", i) for i in range(int(sys.argv[2]))]
+    run_stage(ResultsStore(sys.argv[1]), items, compute, progress=False)
+    """
+)
+
+
+def test_resume_after_a_real_sigkill(tmp_path: Path) -> None:
+    total = 400  # ~4 s of work in the child; it is killed well before the end
+    path = tmp_path / "killed.jsonl"
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(total)])
+    try:
+        deadline = time.monotonic() + 60
+        while not (path.exists() and path.read_bytes().count(b"\n") >= 25):
+            assert child.poll() is None, "the child ended before it could be killed"
+            assert time.monotonic() < deadline, "the child wrote nothing"
+            time.sleep(0.02)
+        child.send_signal(signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -signal.SIGKILL
+
+    store = ResultsStore(path)
+    before = {name: rec for name, rec in store.latest().items() if rec.ok}
+    finished_lines = lines_by_name(path)
+    assert 25 <= len(before) < total
+
+    compute = CountingCompute()
+    summary = run_stage(store, items(total), compute, progress=False)
+    assert (summary.done, summary.skipped, summary.failed) == (total - len(before), len(before), 0)
+    assert set(compute.calls).isdisjoint(before)
+
+    latest = store.latest()
+    assert len(latest) == total and all(rec.ok for rec in latest.values())
+    assert all(latest[name].value == int(name[-3:]) * 10 for name in latest)
+    after = lines_by_name(path)
+    for name in before:
+        assert after[name] == finished_lines[name]  # nothing finished was lost or rewritten
+    ok_counts = Counter(json.loads(line)["name"] for lines in after.values() for line in lines)
+    assert set(ok_counts.values()) == {1}  # every sample done exactly once
