@@ -45,6 +45,8 @@ class BaselineSpec:
     adapter: str | None = None  # "module:Class" for native adapters
     paper: bool = True  # reported in the paper
     notes: str = ""
+    released: bool = False  # the authors published this system's OV-MERD outputs (importable as a replay)
+    upstream: str = ""  # where the authors' own inference code lives (for external runs)
 
 
 class DescribeAdapter:
