@@ -1,0 +1,158 @@
+"""The extract stage: descriptions of one baseline and setting -> label lists in store stage ``extract``.
+
+LLM backends get the extraction prompt; their raw reply is stored as ``raw``
+and :func:`ovmer.labels.parse_labels` of it as ``value``. The ``cpu`` backend
+runs the model-free extractor (loaded or fitted on first use) and stores only
+the value, since there is no reply text. An empty description gives ``[]``
+without a call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ovmer.labels import parse_labels
+from ovmer.llm.client import LLMBackend
+from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
+from ovmer.llm.presets import GenerationSettings, get_preset
+from ovmer.llm.prompts import PromptTemplate, load_prompt
+from ovmer.llm.registry import resolve_backend
+from ovmer.llm.text_stage import TextTask, rule_key, run_text_stage
+from ovmer.settings import Setting
+from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage, store_path
+from ovmer.store.runner import WorkItem
+
+STAGE = "extract"
+CPU_BACKEND = "cpu"
+CPU_BATCH = 512
+
+
+def extract_tasks(texts: Mapping[str, str], names: Sequence[str], prompt: PromptTemplate) -> list[TextTask]:
+    tasks = []
+    for name in names:
+        description = clean(texts[name])
+        if not description:
+            tasks.append(TextTask.settled(name, "empty-description", [], ""))
+        else:
+            tasks.append(TextTask(name, tuple(prompt.messages(description=description))))
+    return tasks
+
+
+def cpu_identity(extractor: object) -> str:
+    """What names a fitted CPU extractor in store keys (its fingerprint when it has one)."""
+    for attribute in ("fingerprint", "version", "model_id"):
+        value = getattr(extractor, attribute, None)
+        if callable(value):
+            value = value()
+        if value:
+            return f"{type(extractor).__name__}:{value}"
+    return type(extractor).__name__
+
+
+def _run_cpu(
+    store: ResultsStore,
+    tasks: Sequence[TextTask],
+    texts: Mapping[str, str],
+    batch_size: int,
+    progress: bool,
+    meta: dict[str, Any],
+) -> StageSummary:
+    from ovmer.extract.cpu import load_or_fit
+
+    extractor = load_or_fit()
+    identity = cpu_identity(extractor)
+    items = []
+    for task in tasks:
+        if task.rule is not None:
+            items.append(WorkItem(task.name, rule_key(STAGE, task.rule, task.inputs), task))
+        else:
+            description = clean(texts[task.name])
+            items.append(
+                WorkItem(
+                    task.name,
+                    compute_key(stage=STAGE, backend=CPU_BACKEND, model=identity, description=description),
+                    description,
+                )
+            )
+
+    def batch(chunk: Sequence[WorkItem]) -> list[tuple[str | None, Any] | BaseException]:
+        results: list[tuple[str | None, Any] | BaseException] = [(None, []) for _ in chunk]
+        todo = [i for i, item in enumerate(chunk) if not isinstance(item.payload, TextTask)]
+        if todo:
+            labels = extractor.extract([chunk[i].payload for i in todo])
+            for i, found in zip(todo, labels, strict=True):
+                results[i] = (None, parse_labels(found, where=f"cpu extractor: {chunk[i].name}"))
+        return results
+
+    def single(item: WorkItem) -> tuple[str | None, Any]:
+        result = batch([item])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return run_stage(
+        store,
+        items,
+        single,
+        desc=f"{STAGE} (cpu)",
+        progress=progress,
+        meta={**meta, "backend": CPU_BACKEND, "model": identity},
+        batch=batch,
+        batch_size=max(1, batch_size),
+    )
+
+
+def run_extract(
+    baseline: str,
+    setting: Setting | str,
+    *,
+    backend: str | LLMBackend,
+    model: str | None = None,
+    settings: GenerationSettings | str | None = None,
+    store_root: str | os.PathLike[str] | None = None,
+    limit: int | None = None,
+    names: Sequence[str] | None = None,
+    source: str = "auto",
+    descriptions: Mapping[str, str] | str | os.PathLike[str] | None = None,
+    prompt: str = STAGE,
+    batch_size: int | None = None,
+    progress: bool = True,
+    backend_options: dict[str, Any] | None = None,
+) -> StageSummary:
+    """Extract label lists from ``baseline``'s ``setting`` descriptions into store stage ``extract``.
+
+    ``backend`` is ``cpu``, a registered LLM backend name (with ``model``) or
+    an :class:`~ovmer.llm.client.LLMBackend`. Descriptions come from
+    ``descriptions`` (a mapping or a file) or else the store/released files.
+    """
+    setting = Setting.parse(setting)
+    template = load_prompt(prompt)
+    if descriptions is not None:
+        texts = as_mapping(descriptions)
+        origin = "given" if isinstance(descriptions, Mapping) else str(descriptions)
+    else:
+        texts, origin = stage_descriptions(baseline, setting, source, store_root)
+    chosen = select_names(list(texts), names, limit, origin)
+    tasks = extract_tasks(texts, chosen, template)
+    store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
+    meta = {"baseline": baseline, "setting": setting.value, "input": origin}
+    if backend == CPU_BACKEND:
+        return _run_cpu(store, tasks, texts, batch_size or CPU_BATCH, progress, meta)
+    settings = get_preset(settings)
+    llm = resolve_backend(backend, model, **(backend_options or {}))
+    llm.bind(STAGE, baseline, setting)
+    where = f"{baseline}/{setting.value}"
+    return run_text_stage(
+        stage=STAGE,
+        store=store,
+        tasks=tasks,
+        backend=llm,
+        prompt=template,
+        settings=settings,
+        parse=lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
+        batch_size=batch_size or 8,
+        progress=progress,
+        meta=meta,
+    )

@@ -1,0 +1,157 @@
+"""The group stage: for each sample, ground-truth ∪ predicted labels -> synonym groups.
+
+Each reply is stored in store stage ``group`` (raw text apart from the parsed
+groups) and then written to the grouping cache that the GPT-grouping metric
+reads. Samples whose label set the cache already holds are not asked again.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from ovmer.errors import OvmerError
+from ovmer.labels import format_labels, parse_labels
+from ovmer.llm.client import LLMBackend
+from ovmer.llm.inputs import read_text_table, select_names
+from ovmer.llm.presets import GenerationSettings, get_preset
+from ovmer.llm.prompts import PromptTemplate, load_prompt
+from ovmer.llm.registry import resolve_backend
+from ovmer.llm.text_stage import TextTask, llm_key, run_text_stage
+from ovmer.settings import Setting
+from ovmer.store import ResultsStore, StageSummary, store_path
+
+STAGE = "group"
+
+
+def group_labels(ground_truth: Sequence[str], predicted: Sequence[str]) -> list[str]:
+    """The label set to group: the union, sorted so that the same set always gives the same prompt."""
+    return sorted(set(parse_labels(list(ground_truth))) | set(parse_labels(list(predicted))))
+
+
+def read_predictions(path: str | os.PathLike[str]) -> dict[str, list[str]]:
+    """name -> labels from a ``name, openset`` CSV or an extract-stage store file."""
+    path = Path(path).expanduser()
+    if path.suffix == ".jsonl":
+        values = ResultsStore(path).values()
+        return {n: parse_labels(v, where=f"{path}: {n}") for n, v in values.items()}
+    table = read_text_table(path, columns=("openset", "labels", "prediction"))
+    return {n: parse_labels(v, where=f"{path}: {n}") for n, v in table.items()}
+
+
+def stored_predictions(
+    baseline: str, setting: Setting, root: str | os.PathLike[str] | None
+) -> dict[str, list]:
+    path = store_path("extract", baseline, setting, root)
+    if not path.is_file():
+        raise OvmerError(
+            f"{path}: no extracted labels for {baseline}/{setting.value}; run `ovmer extract` first"
+        )
+    return read_predictions(path)
+
+
+def default_cache(model_id: str) -> Any:
+    from ovmer.scoring import grouping
+
+    factory = getattr(grouping, "default_cache", None)
+    if factory is not None:
+        return factory(model_id)
+    slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
+    from ovmer.paths import cache_dir
+
+    return grouping.GroupingCache(cache_dir() / "groupings" / f"{slug}.jsonl")
+
+
+def run_group(
+    baseline: str,
+    setting: Setting | str = Setting.NOSUBTITLE_ADDSUB,
+    *,
+    backend: str | LLMBackend,
+    model: str | None = None,
+    settings: GenerationSettings | str | None = None,
+    store_root: str | os.PathLike[str] | None = None,
+    predictions: Mapping[str, Sequence[str]] | str | os.PathLike[str] | None = None,
+    ground_truth: Mapping[str, Sequence[str]] | None = None,
+    cache: Any = None,
+    limit: int | None = None,
+    names: Sequence[str] | None = None,
+    prompt: str = STAGE,
+    batch_size: int = 8,
+    progress: bool = True,
+    backend_options: dict[str, Any] | None = None,
+) -> StageSummary:
+    """Group each sample's ground-truth and predicted labels into synonym groups.
+
+    Predictions come from ``predictions`` (a mapping or a file) or else the
+    extract stage of ``baseline``/``setting``; the ground truth defaults to
+    OV-MERD's. ``cache`` is a ``GroupingCache`` or a path to one; by default
+    one per model in the data folder's cache. Cached label sets are skipped.
+    """
+    from ovmer.scoring.grouping import GroupingCache, parse_groups
+
+    setting = Setting.parse(setting)
+    settings = get_preset(settings)
+    template: PromptTemplate = load_prompt(prompt)
+    if predictions is None:
+        predicted = stored_predictions(baseline, setting, store_root)
+    elif isinstance(predictions, Mapping):
+        predicted = {n: parse_labels(list(v), where=f"predictions: {n}") for n, v in predictions.items()}
+    else:
+        predicted = read_predictions(predictions)
+    if ground_truth is None:
+        from ovmer.data import load_ovmerd
+
+        ground_truth = load_ovmerd().ground_truth
+    missing = [n for n in predicted if n not in ground_truth]
+    if missing:
+        raise OvmerError(f"no ground truth for {len(missing)} predicted sample(s), e.g. {missing[:5]}")
+    chosen = select_names(list(predicted), names, limit, "predictions")
+
+    llm = resolve_backend(backend, model, **(backend_options or {}))
+    llm.bind(STAGE, baseline, setting)
+    if cache is None:
+        cache = default_cache(llm.model_id)
+    elif not isinstance(cache, GroupingCache):
+        cache = GroupingCache(cache)
+
+    store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
+    summary_skipped = 0
+    tasks: list[TextTask] = []
+    label_sets: dict[str, list[str]] = {}
+    for name in chosen:
+        labels = group_labels(ground_truth[name], predicted[name])
+        label_sets[name] = labels
+        if cache.get(name, labels) is not None:
+            summary_skipped += 1
+            continue
+        tasks.append(TextTask(name, tuple(template.messages(labels=format_labels(labels)))))
+
+    def parse(raw: str, name: str) -> list[list[str]]:
+        groups = parse_groups(raw)
+        if not groups:
+            raise OvmerError(f"{name}: no label groups found in the reply")
+        return groups
+
+    summary = run_text_stage(
+        stage=STAGE,
+        store=store,
+        tasks=tasks,
+        backend=llm,
+        prompt=template,
+        settings=settings,
+        parse=parse,
+        batch_size=batch_size,
+        progress=progress,
+        meta={"baseline": baseline, "setting": setting.value},
+    )
+    summary.skipped += summary_skipped
+    # Fill the cache from the store, so finished replies reach it even after an interrupted run.
+    latest = store.latest()
+    for task in tasks:
+        record = latest.get(task.name)
+        key = llm_key(STAGE, llm, template, task.messages, settings)
+        if record is not None and record.ok and record.key == key:
+            cache.put(task.name, label_sets[task.name], record.value, record.raw)
+    return summary

@@ -1,0 +1,128 @@
+"""Where the LLM text stages read their inputs: the results store, the released files, or a user file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from ovmer.errors import OvmerError
+from ovmer.settings import Setting
+
+TEXT_COLUMNS = ("description", "english", "reason", "text", "subtitle")
+Source = str  # "auto" | "store" | "released"
+SOURCES = ("auto", "store", "released")
+
+
+def read_text_table(path: str | os.PathLike[str], columns: Sequence[str] = TEXT_COLUMNS) -> dict[str, str]:
+    """name -> text from a CSV/TSV (``name`` + the first of ``columns``), a store JSONL or an npz."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise OvmerError(f"{path}: input file not found")
+    if path.suffix == ".jsonl":
+        from ovmer.store import ResultsStore
+
+        values = ResultsStore(path).values()
+        bad = [n for n, v in values.items() if not isinstance(v, str)]
+        if bad:
+            raise OvmerError(
+                f"{path}: records hold {type(values[bad[0]]).__name__}, not text (e.g. {bad[0]})"
+            )
+        return dict(values)
+    if path.suffix == ".npz":
+        from ovmer.data.released import read_description_npz
+
+        return read_description_npz(path)
+    if path.suffix in (".csv", ".tsv"):
+        import pandas as pd
+
+        frame = pd.read_csv(
+            path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","
+        )
+        column = next((c for c in columns if c in frame.columns), None)
+        if "name" not in frame.columns or column is None:
+            raise OvmerError(
+                f"{path}: needs a 'name' column and one of {', '.join(columns)}; has {list(frame.columns)}"
+            )
+        duplicated = frame["name"][frame["name"].duplicated()].tolist()
+        if duplicated:
+            raise OvmerError(f"{path}: sample name(s) listed twice: {duplicated[:5]}")
+        return dict(zip(frame["name"], frame[column], strict=True))
+    raise OvmerError(f"{path}: input must be .csv, .tsv, .jsonl (results store) or .npz")
+
+
+def input_stage(setting: Setting) -> str:
+    """The store stage that produces descriptions of ``setting`` (S2 is made by clue merging)."""
+    return "merge" if setting is Setting.NOSUBTITLE_ADDSUB else "describe"
+
+
+def stage_descriptions(
+    baseline: str,
+    setting: Setting | str,
+    source: Source = "auto",
+    root: str | os.PathLike[str] | None = None,
+) -> tuple[dict[str, str], str]:
+    """The descriptions of ``baseline`` in ``setting`` and where they came from.
+
+    ``auto`` prefers this package's own results store (``describe``, or
+    ``merge`` for S2) and falls back to the authors' released npz.
+    """
+    from ovmer.data.released import RELEASED_BASELINES, load_released_descriptions, released_file
+    from ovmer.store import ResultsStore, store_path
+
+    if source not in SOURCES:
+        raise OvmerError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
+    setting = Setting.parse(setting)
+    path = store_path(input_stage(setting), baseline, setting, root)
+    if source in ("auto", "store") and path.is_file():
+        values = {n: v for n, v in ResultsStore(path).values().items() if isinstance(v, str)}
+        if values:
+            return values, str(path)
+    if source == "store":
+        raise OvmerError(
+            f"{path}: no finished {setting.value} descriptions of {baseline} in the results store"
+        )
+    if baseline not in RELEASED_BASELINES and source == "auto":
+        raise OvmerError(
+            f"{baseline}: no {setting.value} descriptions in the results store ({path}) and no released "
+            f"outputs for it; run `ovmer describe` first or pass an input file"
+        )
+    return load_released_descriptions(baseline, setting), released_file(baseline, setting, "description")
+
+
+def load_subtitles(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
+    """English subtitles: OV-MERD's by default, else a CSV with ``name`` and ``english``/``subtitle``."""
+    if path is None:
+        from ovmer.data import load_ovmerd
+
+        return dict(load_ovmerd().subtitle_en)
+    return read_text_table(path, columns=("english", "subtitle", "text"))
+
+
+def select_names(
+    available: Sequence[str], names: Sequence[str] | None, limit: int | None, where: str
+) -> list[str]:
+    """``names`` (checked against ``available``) or all, then the first ``limit``."""
+    chosen = list(available)
+    if names is not None:
+        known = set(available)
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise OvmerError(f"{where}: no input for sample(s) {unknown[:5]}")
+        chosen = list(dict.fromkeys(names))
+    if limit is not None:
+        if limit < 0:
+            raise OvmerError(f"limit must be non-negative, got {limit}")
+        chosen = chosen[:limit]
+    return chosen
+
+
+def clean(text: object) -> str:
+    """Text with NaN/None as empty and outer whitespace removed."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    return str(text).strip()
+
+
+def as_mapping(value: Mapping[str, str] | str | os.PathLike[str]) -> dict[str, str]:
+    return dict(value) if isinstance(value, Mapping) else read_text_table(value)
