@@ -20,6 +20,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fetch": ("ovmer.assets.cli", "download or copy the authors' public assets and verify them"),
     "import-released": ("ovmer.store.cli", "import the authors' released outputs into the results store"),
     "export": ("ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
+    "score": ("ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
+    "describe": ("ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),
+    "describe-merge": ("ovmer.describe.cli", "merge describe shards into one store file, checking full coverage"),
+    "baselines": ("ovmer.describe.cli_baselines", "list the baseline MLLMs: modalities, frames, checkpoint, run mode"),
+    "asr": ("ovmer.describe.cli", "transcribe clips without subtitles (Whisper) into the store and a subtitle csv"),
+    "merge": ("ovmer.llm.cli", "clue merging (S2): merge nosubtitle descriptions with the subtitles via an LLM"),
+    "extract": ("ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
+    "group": ("ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
 }
 
 
