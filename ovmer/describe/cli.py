@@ -1,0 +1,151 @@
+"""``ovmer describe``, ``ovmer describe-merge`` and ``ovmer asr``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ovmer.store.runner import StageSummary
+
+
+def _print_summary(what: str, summary: StageSummary, path: object) -> int:
+    print(f"{what}: {summary} -> {path}")
+    for name, error in list(summary.failures.items())[:10]:
+        print(f"  {name}: {error.splitlines()[0] if error else ''}", file=sys.stderr)
+    if summary.failed > 10:
+        print(f"  ... and {summary.failed - 10} more (error records are in the store)", file=sys.stderr)
+    return 1 if summary.failed else 0
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, metavar="DIR",
+                        help="dataset folder in the MER2025 layout (video/, audio/, subtitle_chieng.csv, ...)"
+                             " or a plain folder of clips")
+    parser.add_argument("--model-path", metavar="P", help="local folder holding the model's weights")
+    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
+    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
+    parser.add_argument("--limit", type=int, metavar="N", help="only the first N samples")
+    parser.add_argument("--shard", metavar="i/n", help="run shard i of n (0-based, every n-th sample)")
+    parser.add_argument("--output", metavar="DIR", help="output folder holding store/ (default: OVMER_OUTPUT)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def add_describe_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", required=True, help="a baseline name (`ovmer baselines` lists them)")
+    parser.add_argument("--setting", required=True, help="nosubtitle (S0) or subtitle (S1)")
+    _add_common(parser)
+    parser.add_argument("--external-cmd", metavar="CMD",
+                        help="run the baseline through this command (see ovmer.describe.external)")
+    parser.add_argument("--faces", action="store_true",
+                        help="show the model the OpenFace face crops instead of the raw frames")
+    parser.add_argument("--max-side", type=int, metavar="PX", help="shrink frames whose longer side is larger")
+    parser.add_argument("--max-new-tokens", type=int, metavar="N", help="longest description (default: the adapter's)")
+    parser.add_argument("--subtitle-language", default="english", choices=["english", "chinese"])
+    parser.add_argument("--npz", metavar="PATH",
+                        help="afterwards, export the descriptions in the authors' npz format (unsharded runs)")
+
+
+def main_describe(args: argparse.Namespace) -> int:
+    from ovmer.describe.runner import describe_store, export_npz, parse_shard, run_describe
+    from ovmer.errors import OvmerError
+
+    shard = parse_shard(args.shard)
+    if args.npz and shard:
+        raise OvmerError("--npz exports a whole run; after sharded runs use `ovmer describe-merge --npz`")
+    summary = run_describe(
+        args.baseline,
+        args.setting,
+        args.data,
+        model_path=args.model_path,
+        device=args.device,
+        dtype=args.dtype,
+        limit=args.limit,
+        shard=shard,
+        store_root=args.output,
+        progress=not args.no_progress,
+        external_cmd=args.external_cmd,
+        visual="faces" if args.faces else "frames",
+        max_side=args.max_side,
+        subtitle_language=args.subtitle_language,
+        max_new_tokens=args.max_new_tokens,
+    )
+    from ovmer.describe.registry import get_baseline
+
+    name = get_baseline(args.baseline).name
+    code = _print_summary(f"describe {name} {args.setting}", summary, describe_store(name, args.setting, args.output, shard).path)
+    if args.npz:
+        print(f"exported {export_npz(name, args.setting, args.npz, store_root=args.output)}")
+    return code
+
+
+def add_describe_merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", required=True)
+    parser.add_argument("--setting", required=True)
+    parser.add_argument("--shards", type=int, required=True, metavar="N", help="how many shards were run")
+    parser.add_argument("--data", required=True, metavar="DIR", help="the dataset folder the shards ran on")
+    parser.add_argument("--limit", type=int, metavar="N", help="the --limit the shards ran with")
+    parser.add_argument("--output", metavar="DIR", help="output folder holding store/ (default: OVMER_OUTPUT)")
+    parser.add_argument("--allow-errors", action="store_true", help="merge even if some samples ended in errors")
+    parser.add_argument("--npz", metavar="PATH", help="also export the merged descriptions in the authors' npz format")
+
+
+def main_describe_merge(args: argparse.Namespace) -> int:
+    from ovmer.describe.registry import BASELINES, get_baseline
+    from ovmer.describe.runner import export_npz, merge_shards
+
+    # Registry names are matched loosely (video-llava = Video-LLaVA); other names are store folders as given.
+    name = args.baseline if args.baseline in BASELINES else _registry_name(get_baseline, args.baseline)
+    result = merge_shards(
+        name, args.setting, args.shards, data_dir=args.data, limit=args.limit,
+        store_root=args.output, allow_errors=args.allow_errors,
+    )
+    print(f"merged {args.shards} shards: {result}")
+    if args.npz:
+        print(f"exported {export_npz(name, args.setting, args.npz, store_root=args.output, skip_errors=args.allow_errors)}")
+    return 0
+
+
+def _registry_name(lookup, name: str) -> str:
+    from ovmer.errors import OvmerError
+
+    try:
+        return lookup(name).name
+    except OvmerError:
+        return name
+
+
+def add_asr_arguments(parser: argparse.ArgumentParser) -> None:
+    _add_common(parser)
+    parser.add_argument("--backend", default="whisper", help="whisper (transformers) or whisperx")
+    parser.add_argument("--language", help="spoken language code (zh, en, ...); default: detected")
+    parser.add_argument("--task", default="transcribe", choices=["transcribe", "translate"],
+                        help="translate gives English text whatever the spoken language")
+    parser.add_argument("--write-csv", nargs="?", const="", metavar="CSV",
+                        help="write the transcripts into a subtitle csv (default DIR/subtitle_chieng.csv)")
+    parser.add_argument("--column", choices=["english", "chinese"],
+                        help="csv column for the text (default: english for translate or --language en, else chinese)")
+    parser.add_argument("--overwrite", action="store_true", help="replace subtitles already in the csv")
+
+
+def main_asr(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ovmer.describe.asr import asr_store, default_store_name, run_asr, write_subtitle_csv
+    from ovmer.describe.runner import parse_shard
+    from ovmer.errors import OvmerError
+
+    shard = parse_shard(args.shard)
+    if not args.model_path:
+        raise OvmerError("--model-path is required: a local folder holding a Whisper checkpoint")
+    summary = run_asr(
+        args.data, args.model_path, backend=args.backend, device=args.device, dtype=args.dtype,
+        language=args.language, task=args.task, limit=args.limit, shard=shard, store_root=args.output,
+        progress=not args.no_progress,
+    )
+    store = asr_store(default_store_name(args.backend, args.model_path), args.output, shard)
+    code = _print_summary(f"asr {args.backend}", summary, store.path)
+    if args.write_csv is not None:
+        column = args.column or ("english" if args.task == "translate" or args.language == "en" else "chinese")
+        target = Path(args.write_csv) if args.write_csv else Path(args.data) / "subtitle_chieng.csv"
+        print(f"wrote {write_subtitle_csv(store, target, column=column, overwrite=args.overwrite)} ({column})")
+    return code

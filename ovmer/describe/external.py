@@ -1,0 +1,271 @@
+"""Run a baseline in its own code and environment through a two-file JSONL protocol.
+
+Many of the paper's systems (Otter, VideoChat, SALMONN, ...) only run inside their
+authors' repositories and conda environments. ``ovmer describe --external-cmd CMD``
+hands the samples to such a program and still gets resume, shards and the results
+store. The package:
+
+1. writes a **requests** file, one JSON object per line and per sample still to do::
+
+       {"name": "sample_00000001", "key": "<opaque>", "baseline": "Otter",
+        "checkpoint": "...", "setting": "subtitle", "modalities": ["video"],
+        "video": "/abs/video/sample_00000001.mp4", "audio": null, "face": null,
+        "frames": {"num_frames": 16, "fps": null, "max_frames": null},
+        "system": null, "prompt": "<the full instruction>", "subtitle": "<text or null>"}
+
+   ``prompt`` is the complete user instruction (the subtitle is already in it for
+   the ``subtitle`` setting; ``subtitle`` repeats it for programs that place it
+   themselves). Media paths are absolute; ``audio`` falls back to the clip itself.
+
+2. runs ``CMD`` through the shell in the current directory, with the environment
+   variables ``OVMER_REQUESTS`` and ``OVMER_RESULTS`` set to the two files' paths;
+   ``{requests}`` and ``{results}`` in ``CMD`` are replaced by the same (quoted)
+   paths. ``CMD`` may be any command line, e.g.
+   ``conda run -n otter python my_otter_runner.py {requests} {results}``.
+   Its stdout and stderr go to ``command.log`` beside the two files.
+
+3. reads the **results** file while the program runs; the program appends one
+   JSON object per line per sample, in any order, flushing after each::
+
+       {"name": "sample_00000001", "status": "ok", "text": "The man frowns ..."}
+       {"name": "sample_00000002", "status": "error", "error": "CUDA out of memory"}
+
+   Each result becomes a store record as it arrives, so a crash or kill of either
+   side loses at most the samples in flight. Samples the program never answered
+   become error records (retried on the next run). Results of an earlier, killed
+   run that still match a sample's key are taken up before anything is re-run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ovmer.describe.adapter import BaselineSpec, FramePolicy
+from ovmer.errors import OvmerError
+from ovmer.store.jsonl import Record, ResultsStore
+from ovmer.store.runner import StageSummary, WorkItem
+
+PROTOCOL_VERSION = 1
+POLL_SECONDS = 0.1
+LOG_TAIL_CHARS = 800
+
+
+def work_dir(store: ResultsStore) -> Path:
+    """``<store file>.external/``: the request/result files of this store's external runs."""
+    return store.path.with_name(store.path.name + ".external")
+
+
+def request_record(item: WorkItem, spec: BaselineSpec, visual: str = "frames") -> dict[str, Any]:
+    """The request line for one sample (see the module docstring)."""
+    from ovmer.describe.runner import DEFAULT_FRAMES, media_kinds, media_paths
+
+    payload = item.payload
+    sample = payload.sample
+    paths = media_paths(sample, media_kinds(spec, visual))
+    frames = spec.frames if spec.frames != FramePolicy() else DEFAULT_FRAMES
+
+    def absolute(kind: str) -> str | None:
+        path = paths.get(kind)
+        return str(Path(path).resolve()) if path is not None else None
+
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "name": item.name,
+        "key": item.key,
+        "baseline": spec.name,
+        "checkpoint": spec.checkpoint,
+        "modalities": sorted(spec.modalities),
+        "video": absolute("video"),
+        "audio": absolute("audio"),
+        "face": absolute("face"),
+        "frames": {"num_frames": frames.num_frames, "fps": frames.fps, "max_frames": frames.max_frames},
+        "system": payload.prompt.system,
+        "prompt": payload.prompt.text,
+        "subtitle": payload.subtitle,
+    }
+
+
+class _ResultReader:
+    """Reads complete lines appended to a results file since the last call."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.offset = 0
+        self.buffer = b""
+        self.line_number = 0
+
+    def read(self, final: bool = False) -> list[tuple[int, str]]:
+        if self.path.exists():
+            with open(self.path, "rb") as handle:
+                handle.seek(self.offset)
+                chunk = handle.read()
+            self.offset += len(chunk)
+            self.buffer += chunk
+        *complete, self.buffer = self.buffer.split(b"\n")
+        if final and self.buffer.strip():
+            complete.append(self.buffer)
+            self.buffer = b""
+        lines = []
+        for raw in complete:
+            self.line_number += 1
+            if raw.strip():
+                lines.append((self.line_number, raw.decode("utf-8", errors="replace")))
+        return lines
+
+
+def _parse_result(line: str, where: str) -> tuple[str | None, str, str | None, str | None]:
+    """(name, status, text, error) from one results line; malformed lines give status 'invalid'."""
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return None, "invalid", None, f"{where}: not JSON ({exc.msg})"
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        return None, "invalid", None, f"{where}: a result must be an object with a string 'name'"
+    name, status = data["name"], data.get("status")
+    if status == "ok":
+        text = data.get("text")
+        if not isinstance(text, str):
+            return name, "error", None, f"{where}: status ok but 'text' is {type(text).__name__}, not a string"
+        return name, "ok", text, None
+    if status == "error":
+        return name, "error", None, str(data.get("error") or "the external program reported an error")
+    return name, "error", None, f"{where}: status must be 'ok' or 'error', got {status!r}"
+
+
+def _log_tail(log: Path) -> str:
+    if not log.exists():
+        return ""
+    text = log.read_text(encoding="utf-8", errors="replace").strip()
+    return text[-LOG_TAIL_CHARS:]
+
+
+def _take_up_earlier_runs(
+    root: Path, store: ResultsStore, pending: dict[str, WorkItem], summary: StageSummary, meta: dict[str, Any]
+) -> None:
+    """Store results left by a killed run whose request had the same key; then drop those run folders."""
+    for run in sorted(p for p in root.glob("run-*") if p.is_dir()):
+        requests, results = run / "requests.jsonl", run / "results.jsonl"
+        keys: dict[str, str] = {}
+        if requests.exists():
+            for line in requests.read_text(encoding="utf-8").splitlines():
+                try:
+                    data = json.loads(line)
+                    keys[data["name"]] = data["key"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+        reader = _ResultReader(results)
+        for number, line in reader.read(final=True):
+            name, status, text, error = _parse_result(line, f"{results}:{number}")
+            item = pending.get(name or "")
+            if item is None or status != "ok" or keys.get(item.name) != item.key:
+                continue  # only finished results for the very same inputs are reused
+            store.append(Record(item.name, "ok", item.key, raw=text, value=text.strip(),
+                                meta={**meta, "external_run": run.name}))
+            summary.done += 1
+            del pending[item.name]
+        shutil.rmtree(run, ignore_errors=True)
+
+
+def run_external(
+    store: ResultsStore,
+    items: Sequence[WorkItem],
+    spec: BaselineSpec,
+    command: str,
+    *,
+    visual: str = "frames",
+    progress: bool = True,
+    meta: dict[str, Any] | None = None,
+    cwd: str | os.PathLike[str] | None = None,
+) -> StageSummary:
+    """Send the items not yet done to ``command`` and store its results as they arrive."""
+    from tqdm.auto import tqdm
+
+    if not command.strip():
+        raise OvmerError("the external command is empty")
+    meta = {**(meta or {}), "runner": "external"}
+    summary = StageSummary()
+    done = store.done_keys()
+    pending: dict[str, WorkItem] = {}
+    for item in items:
+        if done.get(item.name) == item.key:
+            summary.skipped += 1
+        else:
+            pending[item.name] = item
+    root = work_dir(store)
+    _take_up_earlier_runs(root, store, pending, summary, meta)
+    if not pending:
+        return summary
+
+    run = root / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    run.mkdir(parents=True, exist_ok=True)
+    requests, results, log = run / "requests.jsonl", run / "results.jsonl", run / "command.log"
+    with open(requests, "w", encoding="utf-8") as handle:
+        for item in pending.values():
+            handle.write(json.dumps(request_record(item, spec, visual), ensure_ascii=False) + "\n")
+    results.touch()
+    shell_command = command.replace("{requests}", shlex.quote(str(requests))).replace(
+        "{results}", shlex.quote(str(results))
+    )
+    env = {**os.environ, "OVMER_REQUESTS": str(requests), "OVMER_RESULTS": str(results)}
+
+    def record(name: str, status: str, text: str | None, error: str | None) -> None:
+        item = pending.pop(name)
+        if status == "ok":
+            assert text is not None
+            store.append(Record(name, "ok", item.key, raw=text, value=text.strip(), meta=dict(meta)))
+            summary.done += 1
+        else:
+            store.append(Record(name, "error", item.key, error=error, meta=dict(meta)))
+            summary.failed += 1
+            summary.failures[name] = error or "error"
+
+    reader = _ResultReader(results)
+    bar = tqdm(total=len(pending), desc=f"describe {spec.name} (external)", unit="sample", disable=not progress)
+
+    def ingest(final: bool) -> None:
+        for number, line in reader.read(final=final):
+            name, status, text, error = _parse_result(line, f"{results}:{number}")
+            if name is None or name not in pending:
+                why = error or f"sample {name!r} was not requested or was already answered"
+                warnings.warn(f"{results}:{number}: ignored ({why})", stacklevel=3)
+                continue
+            record(name, status, text, error)
+            bar.update(1)
+            bar.set_postfix(failed=summary.failed, refresh=False)
+
+    with open(log, "wb") as log_handle:
+        process = subprocess.Popen(
+            shell_command, shell=True, env=env, cwd=cwd, stdout=log_handle, stderr=subprocess.STDOUT
+        )
+        try:
+            while process.poll() is None:
+                ingest(final=False)
+                time.sleep(POLL_SECONDS)
+            ingest(final=True)
+        finally:
+            if process.poll() is None:  # interrupted: don't leave the model running
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+            bar.close()
+    code = process.returncode
+    if pending:
+        tail = _log_tail(log)
+        reason = (
+            f"the external command exited with code {code} without a result for this sample"
+            + (f"; end of {log}:\n{tail}" if tail else f" (log: {log})")
+        )
+        for name in list(pending):
+            record(name, "error", None, reason)
+    return summary
