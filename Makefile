@@ -32,8 +32,15 @@ lint: venv
 test: assets lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 
+# Options: SMOKE=1, EXTRACT_BACKEND=cpu|transformers|openai|..., LLM_MODEL=..., MERGE_BACKEND=...,
+# EXTRA_BASELINES="dir1 dir2" (your own describe outputs), FORCE=1 (ignore up-to-date stamps).
 reproduce: assets
-	$(BIN)/ovmer reproduce
+	$(BIN)/ovmer reproduce $(if $(SMOKE),--smoke) \
+		$(if $(EXTRACT_BACKEND),--extract-backend $(EXTRACT_BACKEND)) \
+		$(if $(LLM_MODEL),--llm-model $(LLM_MODEL)) \
+		$(if $(MERGE_BACKEND),--merge-backend $(MERGE_BACKEND)) \
+		$(foreach d,$(EXTRA_BASELINES),--extra-baseline $(d)) \
+		$(if $(FORCE),--force)
 
 bench: assets
 	$(BIN)/python benchmarks/run_all.py $(BENCH)

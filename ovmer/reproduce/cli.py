@@ -1,0 +1,75 @@
+"""``ovmer reproduce``: regenerate the paper's tables and figures through the notebooks."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "regenerate the paper's tables and figures by running the notebooks headlessly (papermill)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--smoke", action="store_true",
+                        help="two baselines, 100 bootstrap draws: seconds; written under <output>/smoke")
+    parser.add_argument("--extract-backend", metavar="NAME",
+                        help="re-extract the released baselines' labels with this backend (cpu, transformers, "
+                             "vllm, openai, replay) and score those instead of the released label files")
+    parser.add_argument("--llm-model", metavar="MODEL",
+                        help="model folder or id for an LLM extract/merge backend")
+    parser.add_argument("--merge-backend", metavar="NAME",
+                        help="LLM backend that makes S2 (clue merging) for --extra-baseline systems; "
+                             "without it they are scored in the settings they have")
+    parser.add_argument("--extra-baseline", metavar="DIR", action="append", type=Path, default=[],
+                        help="a folder of your describe-stage store files (<setting>.jsonl), named after the "
+                             "system; repeatable. Its labels are extracted (--extract-backend, default cpu) "
+                             "and scored beside the released baselines")
+    parser.add_argument("--figures-dir", metavar="DIR", type=Path,
+                        help="write the figures here instead of the committed figures/ folder")
+    parser.add_argument("--force", action="store_true", help="run every notebook even if it is up to date")
+    parser.add_argument("--refresh-notebooks", action="store_true",
+                        help="maintainers: execute the committed notebooks in smoke mode and store their "
+                             "clean outputs in notebooks/ (nothing else is written)")
+    parser.add_argument("--no-fetch", action="store_true", help="do not fetch/verify the assets first")
+
+
+def _print_step(run: object) -> None:
+    print(f"  {run.name:<18} {run.status:<7} {run.seconds:6.1f} s", flush=True)  # type: ignore[attr-defined]
+
+
+def main(args: argparse.Namespace) -> int:
+    from ovmer.reproduce.layout import display_path
+    from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
+
+    if args.refresh_notebooks:
+        print("executing the committed notebooks in smoke mode:")
+        for run in refresh_notebooks():
+            _print_step(run)
+        return 0
+    if not args.no_fetch:
+        from ovmer.assets import fetch
+
+        report = fetch(progress=False)
+        print(f"assets: {report.summary()}")
+    options = ReproduceOptions(
+        smoke=args.smoke,
+        extract_backend=args.extract_backend,
+        llm_model=args.llm_model,
+        merge_backend=args.merge_backend,
+        extra_baselines=tuple(args.extra_baseline),
+        force=args.force,
+        figures_dir=args.figures_dir,
+    )
+    print("running the notebooks:")
+    summary = run_reproduction(options, on_step=_print_step)
+    print(f"  {'total':<18} {'':<7} {sum(r.seconds for r in summary.runs):6.1f} s")
+    layout = summary.layout
+    main_table = layout.tables / "table1_summary.md"
+    if main_table.is_file():
+        print()
+        print(main_table.read_text(encoding="utf-8").rstrip())
+    print()
+    print(f"executed notebooks: {display_path(layout.notebooks)}/")
+    print(f"tables (CSV, Markdown, LaTeX): {display_path(layout.tables)}/")
+    print(f"figures (PNG, PDF): {display_path(layout.figures)}/")
+    print(f"scores cache: {display_path(layout.scores)}")
+    return 0

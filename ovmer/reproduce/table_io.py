@@ -1,0 +1,139 @@
+"""Write a table as CSV (full precision), Markdown and LaTeX (rounded), and print it as text."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Table:
+    """A finished paper table: the frame, its caption, and how its numbers are rounded."""
+
+    name: str  # file stem, e.g. "table1_ew_s2"
+    caption: str
+    frame: pd.DataFrame
+    digits: int = 2
+    index_label: str = ""
+
+    def formatted(self) -> pd.DataFrame:
+        """Every cell as text: numbers rounded to ``digits``, missing values as ``-``."""
+        return self.frame.map(lambda value: format_cell(value, self.digits))
+
+    def text(self) -> str:
+        """A plain-text rendering (what notebooks print and tests compare)."""
+        return frame_to_markdown(self.formatted(), self.index_label)
+
+    def _repr_markdown_(self) -> str:
+        return f"**{self.caption}**\n\n{self.text()}"
+
+    def __repr__(self) -> str:
+        return f"{self.caption}\n{self.text()}"
+
+
+def format_cell(value: Any, digits: int) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "-"
+        text = f"{value:.{digits}f}"
+        return "0." + "0" * digits if text == "-0." + "0" * digits else text
+    if hasattr(value, "item"):  # numpy scalar
+        return format_cell(value.item(), digits)
+    return str(value)
+
+
+def _escape_markdown(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def frame_to_markdown(frame: pd.DataFrame, index_label: str = "") -> str:
+    """A GitHub-flavoured Markdown table of already formatted text cells (numbers right-aligned)."""
+    header = [index_label or (frame.index.name or "")] + [str(c) for c in frame.columns]
+    rows = [[str(i)] + [str(v) for v in row] for i, row in zip(frame.index, frame.to_numpy(), strict=True)]
+    widths = [max(len(r[k]) for r in [header, *rows]) for k in range(len(header))]
+    numeric = [False] + [_is_numeric_column(frame[c]) for c in frame.columns]
+
+    def line(cells: list[str]) -> str:
+        padded = [
+            _escape_markdown(c).rjust(w) if num else _escape_markdown(c).ljust(w)
+            for c, w, num in zip(cells, widths, numeric, strict=True)
+        ]
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if num else ("-" * (w + 2)) for w, num in zip(widths, numeric, strict=True)) + "|"
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])
+
+
+def _is_numeric_column(column: pd.Series) -> bool:
+    def numeric(text: str) -> bool:
+        if text in ("-", ""):
+            return True
+        try:
+            float(text.split(" ")[0].replace("+", "").replace("%", ""))
+        except ValueError:
+            return False
+        return True
+
+    return all(numeric(str(v)) for v in column)
+
+
+_LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+                  "~": r"\textasciitilde{}", "^": r"\textasciicircum{}", "\\": r"\textbackslash{}"}
+
+
+def _escape_latex(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def frame_to_latex(frame: pd.DataFrame, caption: str, label: str, index_label: str = "") -> str:
+    """A booktabs ``table`` environment of already formatted text cells."""
+    numeric = [_is_numeric_column(frame[c]) for c in frame.columns]
+    spec = "l" + "".join("r" if num else "l" for num in numeric)
+    header = " & ".join(_escape_latex(str(c)) for c in [index_label or (frame.index.name or ""), *frame.columns])
+    body = [
+        " & ".join(_escape_latex(str(c)) for c in [i, *row]) + r" \\"
+        for i, row in zip(frame.index, frame.to_numpy(), strict=True)
+    ]
+    return "\n".join(
+        [
+            r"\begin{table}[t]",
+            r"\centering",
+            rf"\caption{{{_escape_latex(caption)}}}",
+            rf"\label{{tab:{label}}}",
+            r"\resizebox{\linewidth}{!}{%",
+            rf"\begin{{tabular}}{{{spec}}}",
+            r"\toprule",
+            header + r" \\",
+            r"\midrule",
+            *body,
+            r"\bottomrule",
+            r"\end{tabular}}",
+            r"\end{table}",
+            "",
+        ]
+    )
+
+
+def write_table(table: Table, folder: str | Path) -> list[Path]:
+    """Write ``<name>.csv`` (full precision), ``.md`` and ``.tex`` (rounded) into ``folder``."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path, tex_path = (folder / f"{table.name}.{ext}" for ext in ("csv", "md", "tex"))
+    frame = table.frame.copy()
+    if table.index_label:
+        frame.index.name = table.index_label
+    frame.to_csv(csv_path, float_format="%.6f")
+    md_path.write_text(f"{table.caption}\n\n{table.text()}\n", encoding="utf-8")
+    tex_path.write_text(frame_to_latex(table.formatted(), table.caption, table.name, table.index_label),
+                        encoding="utf-8")
+    return [csv_path, md_path, tex_path]

@@ -1,0 +1,482 @@
+"""Unit tests of ovmer.reproduce: records, table writing, layout, step planning, notebook hygiene,
+scores cache, tables, dataset statistics, figures and the sample explorer."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from ovmer.errors import OvmerError
+from ovmer.settings import Setting
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+CHAT_UNIVI_S2_M_AVG = 47.2197  # the scoring spec check (issue 3), x100
+
+
+# -- record ---------------------------------------------------------------------------------------
+
+
+def test_record_outside_a_kernel_returns_the_value_and_validates_it() -> None:
+    from ovmer.reproduce.record import record
+
+    assert record("x", {"a": [1, 2.5, "t"]}) == {"a": [1, 2.5, "t"]}
+    with pytest.raises(OvmerError, match="not a finite number"):
+        record("bad", float("nan"))
+    with pytest.raises(OvmerError, match="cannot store a object"):
+        record("bad", object())
+
+
+def test_records_are_read_back_from_notebook_outputs(tmp_path: Path) -> None:
+    from ovmer.reproduce.record import RECORD_MIME, read_records
+
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "outputs": [
+                {"output_type": "display_data", "data": {RECORD_MIME: {"name": "m", "value": 1.5}}},
+                {"output_type": "stream", "name": "stdout", "text": "hello"},
+            ]},
+            {"cell_type": "markdown"},
+            {"cell_type": "code", "outputs": [
+                {"output_type": "display_data", "data": {RECORD_MIME: json.dumps({"name": "m", "value": 2})}},
+            ]},
+        ]
+    }
+    path = tmp_path / "run.ipynb"
+    path.write_text(json.dumps(notebook), encoding="utf-8")
+    assert read_records(path) == {"m": 2}  # the later record of a name wins
+    with pytest.raises(OvmerError, match="executed notebook not found"):
+        read_records(tmp_path / "missing.ipynb")
+
+
+# -- table_io -------------------------------------------------------------------------------------
+
+
+def test_table_formats_numbers_and_writes_three_files(tmp_path: Path) -> None:
+    from ovmer.reproduce.table_io import Table, format_cell, write_table
+
+    assert format_cell(-0.0001, 2) == "0.00"
+    assert format_cell(float("nan"), 2) == "-"
+    assert format_cell(3, 2) == "3"
+    frame = pd.DataFrame({"M-avg": [47.21974, 1.0], "note": ["a|b", "x_y & z"]}, index=["Chat-UniVi", "B"])
+    table = Table("t1", "Caption 100%", frame, digits=2, index_label="system")
+    text = table.text()
+    assert text.splitlines()[0] == "| system     | M-avg | note    |"
+    assert text.splitlines()[1] == "|------------|------:|---------|"
+    assert "| 47.22 |" in text and "a\\|b" in text
+    paths = write_table(table, tmp_path)
+    assert [p.name for p in paths] == ["t1.csv", "t1.md", "t1.tex"]
+    assert pd.read_csv(paths[0], index_col=0).loc["Chat-UniVi", "M-avg"] == pytest.approx(47.21974)
+    latex = paths[2].read_text()
+    assert r"Caption 100\%" in latex and r"x\_y \& z" in latex and r"\toprule" in latex
+
+
+# -- layout ---------------------------------------------------------------------------------------
+
+
+def test_smoke_layout_never_touches_the_real_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ovmer.paths import figures_dir
+    from ovmer.reproduce.layout import display_path, reproduce_layout, resolve_display_path
+
+    monkeypatch.setenv("OVMER_OUTPUT", str(tmp_path))
+    full, smoke = reproduce_layout(False), reproduce_layout(True)
+    assert full.figures == figures_dir() and full.tables == tmp_path / "tables"
+    for folder in (smoke.notebooks, smoke.tables, smoke.figures, smoke.scores):
+        assert folder.is_relative_to(tmp_path / "smoke")
+    assert display_path(smoke.scores) == "<output>/smoke/scores/scores.json"
+    assert display_path(figures_dir() / "a.png") == "figures/a.png"
+    for path in (smoke.scores, figures_dir() / "a.png"):
+        assert resolve_display_path(display_path(path)) == path
+
+
+# -- runner: planning, keys, notebook hygiene ------------------------------------------------------
+
+
+def test_steps_are_ordered_and_typos_get_a_hint() -> None:
+    from ovmer.reproduce.runner import order_steps
+
+    assert order_steps(["06_figures", "04_score", "05_tables"]) == ["04_score", "05_tables", "06_figures"]
+    with pytest.raises(OvmerError, match="did you mean '04_score'"):
+        order_steps(["04_scores"])
+
+
+def test_default_reproduction_scores_released_labels() -> None:
+    from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
+
+    layout, plans = plan_reproduction(ReproduceOptions(smoke=True))
+    assert [p.step.name for p in plans] == ["04_score", "05_tables", "06_figures"]
+    assert plans[0].parameters == {"smoke": True, "labels": "released", "extra_baselines": []}
+    assert layout.root.name == "smoke"
+
+
+def test_extract_backend_adds_the_extract_step_and_scores_the_store() -> None:
+    from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
+    from ovmer.reproduce.stages import SMOKE_BASELINES
+
+    _, plans = plan_reproduction(ReproduceOptions(smoke=True, extract_backend="cpu"))
+    assert [p.step.name for p in plans] == ["03_extract_labels", "04_score", "05_tables", "06_figures"]
+    assert plans[0].parameters["baselines"] == list(SMOKE_BASELINES)
+    assert plans[0].parameters["backend"] == "cpu"
+    assert plans[1].parameters["labels"] == "store"
+
+
+def test_every_planned_parameter_is_declared_by_its_notebook(tmp_path: Path) -> None:
+    from ovmer.reproduce.runner import ReproduceOptions, declared_parameters, notebooks_dir, plan_reproduction
+
+    extra = _describe_folder(tmp_path / "MySystem", n=3)
+    options = ReproduceOptions(smoke=True, extract_backend="cpu", merge_backend="replay", extra_baselines=(extra,))
+    _, plans = plan_reproduction(options)
+    assert [p.step.name for p in plans][:2] == ["02_merge_clues", "03_extract_labels"]
+    for plan in plans:
+        declared = declared_parameters(notebooks_dir() / f"{plan.step.name}.ipynb")
+        assert set(plan.parameters) <= set(declared), plan.step.name
+
+
+def test_step_key_depends_on_parameters_and_sources_not_on_outputs(tmp_path: Path) -> None:
+    from ovmer.reproduce.runner import STEPS, StepPlan, notebook_fingerprint, step_key
+
+    source = NOTEBOOKS / "05_tables.ipynb"
+    copy = tmp_path / "05_tables.ipynb"
+    notebook = json.loads(source.read_text())
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    copy.write_text(json.dumps(notebook))
+    assert notebook_fingerprint(copy) == notebook_fingerprint(source)
+    plan = StepPlan(STEPS["05_tables"], {"smoke": True})
+    key = step_key(plan, source, {}, "ctx")
+    assert step_key(plan, copy, {}, "ctx") == key
+    assert step_key(StepPlan(STEPS["05_tables"], {"smoke": False}), source, {}, "ctx") != key
+    assert step_key(plan, source, {"04_score": "other"}, "ctx") != key
+    assert step_key(plan, source, {}, "code changed") != key
+
+
+def test_undeclared_parameter_is_refused(tmp_path: Path) -> None:
+    from ovmer.reproduce.layout import reproduce_layout
+    from ovmer.reproduce.runner import STEPS, StepPlan, run_steps
+
+    with pytest.raises(OvmerError, match="does not declare parameter"):
+        run_steps([StepPlan(STEPS["05_tables"], {"smoke": True, "nonsense": 1})], reproduce_layout(True, tmp_path))
+
+
+def test_clean_notebook_strips_run_noise() -> None:
+    from ovmer.reproduce.runner import clean_notebook
+
+    notebook = {
+        "metadata": {"papermill": {"duration": 1.2}, "kernelspec": {"name": "ovmer"}},
+        "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {"cell_type": "code", "id": "a", "metadata": {"tags": ["parameters"], "papermill": {"duration": 1}},
+             "execution_count": 7, "outputs": [], "source": "smoke: bool = True"},
+            {"cell_type": "code", "id": "b", "metadata": {"tags": ["injected-parameters"]},
+             "execution_count": 8, "outputs": [], "source": "smoke = False"},
+            {"cell_type": "code", "id": "c", "metadata": {"execution": {"iopub.status.busy": "t"}},
+             "execution_count": 9, "source": "1",
+             "outputs": [{"output_type": "execute_result", "execution_count": 9, "data": {}, "metadata": {}}]},
+            {"cell_type": "code", "id": "d", "metadata": {"tags": ["no-stored-output"]}, "execution_count": 10,
+             "source": "w", "outputs": [{"output_type": "display_data", "data": {}, "metadata": {}}]},
+        ],
+    }
+    clean = clean_notebook(notebook)
+    assert "papermill" not in clean["metadata"] and clean["metadata"]["kernelspec"]["name"] == "python3"
+    assert [c["id"] for c in clean["cells"]] == ["a", "c", "d"]
+    assert [c["execution_count"] for c in clean["cells"]] == [1, 2, None]
+    assert clean["cells"][1]["outputs"][0]["execution_count"] == 2
+    assert clean["cells"][1]["metadata"] == {} and clean["cells"][2]["outputs"] == []
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
+def test_committed_notebook_follows_the_rules(path: Path) -> None:
+    from ovmer.reproduce.runner import declared_parameters
+
+    notebook = json.loads(path.read_text(encoding="utf-8"))
+    code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
+    # the first code cell holds the parameters, only as `name: type = value  # help` lines
+    assert code[0]["metadata"].get("tags") == ["parameters"]
+    lines = [line for line in "".join(code[0]["source"]).splitlines() if line.strip()]
+    declared = declared_parameters(path)
+    assert len(declared) == len(lines)
+    for name, info in declared.items():
+        assert info["inferred_type_name"] in ("bool", "str", "int", "float", "list"), name
+        assert info["help"].strip(), f"{path.name}: parameter {name} has no help text"
+    # clean, deterministic stored outputs
+    assert set(notebook["metadata"]) == {"kernelspec", "language_info"}
+    counts = [c["execution_count"] for c in code if c["execution_count"] is not None]
+    assert counts == list(range(1, len(counts) + 1))
+    text = json.dumps(notebook)
+    for noise in ("/tmp/", "/work/", "/home/", "\"papermill\":", "injected-parameters", "0x7f", "it/s]"):
+        assert noise not in text, f"{path.name} stores {noise!r}"
+    for cell in code:
+        for output in cell["outputs"]:
+            assert output.get("name") != "stderr", f"{path.name}: stderr output {output.get('text')!r:.200}"
+            assert output["output_type"] != "error"
+
+
+# -- scores ---------------------------------------------------------------------------------------
+
+
+def test_plan_scoring_validates_and_caps_smoke() -> None:
+    from ovmer.reproduce.scores import plan_scoring
+    from ovmer.reproduce.stages import SMOKE_BASELINES
+
+    plan = plan_scoring(smoke=True, n_boot=1000)
+    assert plan.baselines == SMOKE_BASELINES and plan.n_boot == 100
+    assert plan.settings == (Setting.NOSUBTITLE, Setting.SUBTITLE, Setting.NOSUBTITLE_ADDSUB)
+    with pytest.raises(OvmerError, match="did you mean 'Chat-UniVi'"):
+        plan_scoring(smoke=False, baselines=["Chat-Univi"])
+    with pytest.raises(OvmerError, match="labels must be one of"):
+        plan_scoring(smoke=False, labels="mine")
+    with pytest.raises(OvmerError, match="unknown setting"):
+        plan_scoring(smoke=False, settings=["S3"])
+    with pytest.raises(OvmerError, match="may not reuse a released baseline"):
+        plan_scoring(smoke=False, extra_baselines=["Otter"])
+
+
+@pytest.fixture(scope="module")
+def small_scores(tmp_path_factory: pytest.TempPathFactory):
+    """Scores of three released baselines in S0 and S2 (20 bootstrap draws), through the cache file."""
+    from ovmer.reproduce.scores import compute_scores, load_scores, plan_scoring
+
+    out = tmp_path_factory.mktemp("scores")
+    plan = plan_scoring(smoke=False, baselines=["Chat-UniVi", "Otter", "SALMONN"], settings=["S0", "S2"],
+                        n_boot=20, output=str(out))
+    table = compute_scores(plan)
+    assert load_scores(plan.scores_file) == table
+    return table
+
+
+def test_scores_match_the_spec_and_carry_intervals_and_diagnostics(small_scores) -> None:
+    entry = small_scores.get("Chat-UniVi", "S2")
+    assert entry.m_avg * 100 == pytest.approx(CHAT_UNIVI_S2_M_AVG, abs=1e-3)
+    assert entry.metrics["M1"]["f"] * 100 == pytest.approx(28.4300, abs=1e-3)
+    low, high = entry.intervals["M-avg"]
+    assert low < entry.m_avg < high
+    assert entry.n_samples == 332 and 0 <= entry.empty_predictions < 332 and entry.mean_labels > 0
+    assert 0 <= entry.oov["M1"]["pred_dropped"] <= 1
+    frame = small_scores.f_frame()
+    assert frame.loc[("Chat-UniVi", "S2"), "M-avg"] == pytest.approx(CHAT_UNIVI_S2_M_AVG, abs=1e-3)
+    assert list(frame.index.get_level_values("setting").unique()) == ["S0", "S2"]
+
+
+def test_missing_scores_file_names_the_notebook(tmp_path: Path) -> None:
+    from ovmer.reproduce.scores import load_scores
+
+    with pytest.raises(OvmerError, match="04_score"):
+        load_scores(tmp_path / "scores.json")
+    (tmp_path / "old.json").write_text(json.dumps({"format": 0, "entries": []}))
+    with pytest.raises(OvmerError, match="run 04_score again"):
+        load_scores(tmp_path / "old.json")
+
+
+# -- tables ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def table_inputs(small_scores, tmp_path: Path):
+    from ovmer.data import load_ovmerd
+    from ovmer.reproduce.tables import TableInputs
+    from ovmer.scoring import load_resources
+
+    return TableInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), tmp_path)
+
+
+def _fake_paper_table(scores) -> pd.DataFrame:
+    """A stand-in for the paper's table: our values shifted, and a GPT column, under the paper's names."""
+    from ovmer.reproduce.tables import PAPER_NAMES
+
+    ours = scores.f_frame().xs("S2", level="setting")
+    paper = ours + 0.5
+    paper.insert(0, "GPT", [50.0, 40.0, 45.0])
+    paper.index = [PAPER_NAMES[name] for name in paper.index]
+    return paper
+
+
+def test_table1_compares_with_the_paper_and_correlates_with_gpt(table_inputs, monkeypatch) -> None:
+    from ovmer.reproduce import tables
+
+    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.scores))
+    table = tables.save_table("table1_ew_s2", table_inputs)
+    frame = table.frame
+    assert frame.loc["Chat-UniVi (ours - paper)", "M-avg"] == pytest.approx(-0.5)
+    assert frame.loc["Chat-UniVi (paper)", "GPT"] == 50.0
+    ours = table_inputs.scores.f_frame().xs("S2", level="setting")
+    expected = pd.Series(ours["M-avg"].to_numpy()).corr(pd.Series([50.0, 40.0, 45.0]))
+    assert frame.loc["PCC (ours vs paper GPT (3 systems))", "M-avg"] == pytest.approx(expected)
+    assert (table_inputs.out_dir / "table1_ew_s2.tex").is_file()
+    summary = tables.save_table("table1_summary", table_inputs).frame
+    assert summary.loc["Otter", "diff"] == pytest.approx(-0.5)
+
+
+def test_table1_without_the_paper_shows_ours_only(table_inputs, monkeypatch) -> None:
+    from ovmer.reproduce import tables
+
+    monkeypatch.setattr(tables, "paper_ew_table", lambda: None)
+    table = tables.save_table("table1_ew_s2", table_inputs)
+    assert list(table.frame.index) == ["Chat-UniVi (ours)", "Otter (ours)", "SALMONN (ours)"]
+    assert "GPT" not in table.frame.columns and "not transcribed" in table.caption
+
+
+def test_paper_name_mapping_errors_are_explicit(table_inputs, monkeypatch) -> None:
+    from ovmer.reproduce import tables
+
+    paper = _fake_paper_table(table_inputs.scores).rename(index={"Otter": "OTTER"})
+    monkeypatch.setattr(tables, "paper_ew_table", lambda: paper)
+    with pytest.raises(OvmerError, match="PAPER_NAMES maps 'Otter' to 'Otter'"):
+        tables.save_table("table1_ew_s2", table_inputs)
+
+
+def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:
+    from ovmer.reproduce.tables import save_table
+    from ovmer.scoring.paper import PAPER_GPT_GROUPING
+
+    ablation = save_table("table2_ablation", table_inputs).frame
+    row = ablation.loc["Chat-UniVi S2"]
+    assert row["M-avg"] == pytest.approx(CHAT_UNIVI_S2_M_AVG, abs=1e-3)
+    assert row["95% low"] < row["M-avg"] < row["95% high"]
+    assert list(ablation.index) == [f"{b} {s}" for b in ("Chat-UniVi", "Otter", "SALMONN") for s in ("S0", "S2")]
+    diagnostics = save_table("table4_diagnostics", table_inputs).frame
+    assert diagnostics.loc["Otter S0", "samples"] == 332
+    assert "M3-W1 dropped (%)" in diagnostics.columns and "M3-W1-L2 dropped (%)" not in diagnostics.columns
+    grouping = save_table("table5_gpt_grouping", table_inputs).frame
+    for key, value in PAPER_GPT_GROUPING.items():
+        assert grouping.loc[key, "ours"] == pytest.approx(value, abs=1e-12)
+    with pytest.raises(OvmerError, match="did you mean 'table2_ablation'"):
+        save_table("table2_ablations", table_inputs)
+
+
+# -- dataset statistics ---------------------------------------------------------------------------
+
+
+def test_dataset_statistics_of_ovmerd(table_inputs) -> None:
+    from ovmer.reproduce.dataset import ground_truth_coverage, label_count_distribution, vocabulary_stages
+
+    counts = label_count_distribution(table_inputs.ground_truth)
+    assert counts.to_dict() == {1: 13, 2: 97, 3: 94, 4: 61, 5: 36, 6: 19, 7: 4, 8: 6, 9: 2}
+    stats = _table_values("table3_dataset", table_inputs)
+    assert stats["samples"] == 332 and stats["distinct labels"] == 248 and stats["label occurrences"] == 1121
+    top = _table_frame("table3_top_labels", table_inputs)
+    assert top.iloc[0]["label"] == "angry" and top.iloc[0]["samples"] == 97
+    stages = vocabulary_stages(table_inputs.resources)
+    assert stages.loc["all wheels"].tolist() == [253, 1255, 7386]
+    assert (stages.diff(axis=1).iloc[:, 1:] > 0).all().all()  # each stage adds labels
+    coverage = ground_truth_coverage(table_inputs.ground_truth, table_inputs.resources)
+    assert coverage.loc["wheel words", "occurrences covered (%)"] < coverage.loc["M1", "occurrences covered (%)"]
+    assert coverage.to_numpy()[:, 1:].max() <= 100
+
+
+def _table_frame(name: str, inputs) -> pd.DataFrame:
+    from ovmer.reproduce.tables import save_table
+
+    return save_table(name, inputs).frame
+
+
+def _table_values(name: str, inputs) -> dict[str, object]:
+    return _table_frame(name, inputs)["value"].to_dict()
+
+
+# -- figures --------------------------------------------------------------------------------------
+
+
+def test_figures_are_written_and_byte_stable(small_scores, tmp_path: Path) -> None:
+    from ovmer.data import load_ovmerd
+    from ovmer.reproduce.figures import FigureInputs, save_figure
+    from ovmer.scoring import load_resources
+
+    inputs = FigureInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), (), pd.DataFrame(),
+                          tmp_path)
+    saved = save_figure("ablation", inputs)
+    first = [p.read_bytes() for p in saved.paths]
+    assert [p.suffix for p in saved.paths] == [".png", ".pdf"] and all(len(b) > 1000 for b in first)
+    assert [p.read_bytes() for p in save_figure("ablation", inputs).paths] == first
+    with pytest.raises(OvmerError, match="did you mean 'ablation'"):
+        save_figure("ablations", inputs)
+
+
+def test_correlation_figure_explains_too_few_files(small_scores, tmp_path: Path) -> None:
+    from ovmer.reproduce.figures import FigureInputs, save_figure
+    from ovmer.reproduce.scores import ScoreTable
+
+    one = ScoreTable(small_scores.entries[:1], small_scores.config)
+    saved = save_figure("metric_correlation", FigureInputs(one, {}, None, (), pd.DataFrame(), tmp_path))
+    assert all(p.is_file() for p in saved.paths)
+
+
+# -- explore --------------------------------------------------------------------------------------
+
+
+def test_explore_sample_shows_labels_and_per_metric_mapping() -> None:
+    from ovmer.data import load_ovmerd
+    from ovmer.reproduce.explore import explore_sample
+
+    dataset = load_ovmerd()
+    name = dataset.names[5]
+    view = explore_sample("Otter", "S0", name)
+    assert view.ground_truth == dataset.ground_truth[name] and view.reference == dataset.reference_en[name]
+    assert len(view.metrics) == 12 and {"gt_dropped", "precision"} <= set(view.metrics.columns)
+    assert name in repr(view) and "<h4>" in view._repr_html_()
+    with pytest.raises(OvmerError, match="not an OV-MERD test sample"):
+        explore_sample("Otter", "S0", "sample_x")
+    with pytest.raises(OvmerError, match="unknown setting"):
+        explore_sample("Otter", "S9", name)
+
+
+# -- extra baselines ------------------------------------------------------------------------------
+
+
+def _describe_folder(folder: Path, n: int | None = None, source: str = "Chat-UniVi") -> Path:
+    """A describe-stage folder for a user's system, made of a released baseline's S0/S1 descriptions."""
+    from ovmer.data import load_released_descriptions
+    from ovmer.store import Record, ResultsStore
+
+    folder.mkdir(parents=True)
+    for setting in (Setting.NOSUBTITLE, Setting.SUBTITLE):
+        store = ResultsStore(folder / f"{setting.value}.jsonl")
+        for name, text in list(load_released_descriptions(source, setting).items())[:n]:
+            store.append(Record(name, "ok", f"k-{name}", raw=text, value=text))
+    return folder
+
+
+def test_extra_baselines_are_staged_into_the_run_store(tmp_path: Path) -> None:
+    from ovmer.reproduce.extra import stage_extra_baselines
+    from ovmer.store import ResultsStore, store_path
+
+    folder = _describe_folder(tmp_path / "mine" / "MySystem", n=3)
+    [staged] = stage_extra_baselines([folder], tmp_path / "run")
+    assert staged.name == "MySystem" and staged.settings == (Setting.NOSUBTITLE, Setting.SUBTITLE)
+    target = store_path("describe", "MySystem", Setting.SUBTITLE, tmp_path / "run")
+    assert staged.files[1] == target and len(ResultsStore(target).values()) == 3
+    with pytest.raises(OvmerError, match="released baseline's name"):
+        stage_extra_baselines([_describe_folder(tmp_path / "x" / "Otter", n=1)], tmp_path / "run")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(OvmerError, match="no describe-stage store files"):
+        stage_extra_baselines([tmp_path / "empty"], tmp_path / "run")
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+def test_reproduce_is_a_registered_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from ovmer.cli import COMMANDS, main
+
+    assert COMMANDS["reproduce"][0] == "ovmer.reproduce.cli"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["reproduce", "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    for option in ("--smoke", "--extract-backend", "--extra-baseline", "--force", "--refresh-notebooks"):
+        assert option in out
+
+
+def test_importing_reproduce_is_light() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, ovmer.reproduce, ovmer.reproduce.cli; "
+            "print(any(m in sys.modules for m in ('torch', 'transformers', 'papermill', 'matplotlib')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+    assert math.isfinite(CHAT_UNIVI_S2_M_AVG)
