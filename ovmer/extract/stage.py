@@ -18,8 +18,7 @@ from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.prompts import PromptTemplate, load_prompt
-from ovmer.llm.registry import resolve_backend
-from ovmer.llm.text_stage import TextTask, rule_key, run_text_stage
+from ovmer.llm.text_stage import BatchResults, TextStage, TextTask, one_at_a_time, rule_key
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage, store_path
 from ovmer.store.runner import WorkItem
@@ -77,8 +76,8 @@ def _run_cpu(
                 )
             )
 
-    def batch(chunk: Sequence[WorkItem]) -> list[tuple[str | None, Any] | BaseException]:
-        results: list[tuple[str | None, Any] | BaseException] = [(None, []) for _ in chunk]
+    def batch(chunk: Sequence[WorkItem]) -> BatchResults:
+        results: BatchResults = [(None, []) for _ in chunk]
         todo = [i for i, item in enumerate(chunk) if not isinstance(item.payload, TextTask)]
         if todo:
             labels = extractor.extract([chunk[i].payload for i in todo])
@@ -86,16 +85,10 @@ def _run_cpu(
                 results[i] = (None, parse_labels(found, where=f"cpu extractor: {chunk[i].name}"))
         return results
 
-    def single(item: WorkItem) -> tuple[str | None, Any]:
-        result = batch([item])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
     return run_stage(
         store,
         items,
-        single,
+        one_at_a_time(batch),
         desc=f"{STAGE} (cpu)",
         progress=progress,
         meta={**meta, "backend": CPU_BACKEND, "model": identity},
@@ -136,23 +129,16 @@ def run_extract(
         texts, origin = stage_descriptions(baseline, setting, source, store_root)
     chosen = select_names(list(texts), names, limit, origin)
     tasks = extract_tasks(texts, chosen, template)
-    store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
     meta = {"baseline": baseline, "setting": setting.value, "input": origin}
     if backend == CPU_BACKEND:
+        store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
         return _run_cpu(store, tasks, texts, batch_size or CPU_BATCH, progress, meta)
-    settings = get_preset(settings)
-    llm = resolve_backend(backend, model, **(backend_options or {}))
-    llm.bind(STAGE, baseline, setting)
+    job = TextStage.open(
+        STAGE, baseline, setting, backend=backend, model=model, backend_options=backend_options,
+        prompt=template, settings=get_preset(settings), store_root=store_root,
+    )
     where = f"{baseline}/{setting.value}"
-    return run_text_stage(
-        stage=STAGE,
-        store=store,
-        tasks=tasks,
-        backend=llm,
-        prompt=template,
-        settings=settings,
-        parse=lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
-        batch_size=batch_size or 8,
-        progress=progress,
-        meta=meta,
+    return job.run(
+        tasks, lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
+        batch_size=batch_size or 8, progress=progress, meta=meta,
     )

@@ -18,8 +18,7 @@ from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import read_text_table, select_names
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.prompts import PromptTemplate, load_prompt
-from ovmer.llm.registry import resolve_backend
-from ovmer.llm.text_stage import TextTask, llm_key, run_text_stage
+from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, StageSummary, store_path
 
@@ -109,14 +108,15 @@ def run_group(
         raise OvmerError(f"no ground truth for {len(missing)} predicted sample(s), e.g. {missing[:5]}")
     chosen = select_names(list(predicted), names, limit, "predictions")
 
-    llm = resolve_backend(backend, model, **(backend_options or {}))
-    llm.bind(STAGE, baseline, setting)
+    job = TextStage.open(
+        STAGE, baseline, setting, backend=backend, model=model, backend_options=backend_options,
+        prompt=template, settings=settings, store_root=store_root,
+    )
     if cache is None:
-        cache = default_cache(llm.model_id)
+        cache = default_cache(job.backend.model_id)
     elif not isinstance(cache, GroupingCache):
         cache = GroupingCache(cache)
 
-    store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
     summary_skipped = 0
     tasks: list[TextTask] = []
     label_sets: dict[str, list[str]] = {}
@@ -134,24 +134,16 @@ def run_group(
             raise OvmerError(f"{name}: no label groups found in the reply")
         return groups
 
-    summary = run_text_stage(
-        stage=STAGE,
-        store=store,
-        tasks=tasks,
-        backend=llm,
-        prompt=template,
-        settings=settings,
-        parse=parse,
-        batch_size=batch_size,
-        progress=progress,
+    summary = job.run(
+        tasks, parse, batch_size=batch_size, progress=progress,
         meta={"baseline": baseline, "setting": setting.value},
     )
     summary.skipped += summary_skipped
     # Fill the cache from the store, so finished replies reach it even after an interrupted run.
-    latest = store.latest()
+    latest = job.store.latest()
     for task in tasks:
         record = latest.get(task.name)
-        key = llm_key(STAGE, llm, template, task.messages, settings)
+        key = job.key(task.messages)
         if record is not None and record.ok and record.key == key:
             cache.put(task.name, label_sets[task.name], record.value, record.raw)
     return summary

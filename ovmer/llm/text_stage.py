@@ -10,6 +10,7 @@ replies that cannot be parsed become error records, never cached answers.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,10 +18,12 @@ from typing import Any
 from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, conversation_dicts
 from ovmer.llm.presets import GenerationSettings
 from ovmer.llm.prompts import PromptTemplate
-from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage
+from ovmer.llm.registry import resolve_backend
+from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage, store_path
 from ovmer.store.runner import WorkItem
 
 Parser = Callable[[str, str], Any]  # (raw reply, sample name) -> parsed value
+BatchResults = list[tuple[str | None, Any] | BaseException]  # one (raw, value) or error per item
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,20 @@ def llm_key(
 
 def rule_key(stage: str, rule: str, inputs: Any) -> str:
     return compute_key(stage=stage, rule=rule, inputs=inputs)
+
+
+def one_at_a_time(
+    batch: Callable[[Sequence[WorkItem]], BatchResults],
+) -> Callable[[WorkItem], tuple[str | None, Any]]:
+    """``run_stage``'s per-item ``compute`` made from a batch callable: the item's result, raised if it failed."""
+
+    def compute(item: WorkItem) -> tuple[str | None, Any]:
+        result = batch([item])[0]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    return compute
 
 
 def _merge(total: StageSummary, part: StageSummary) -> None:
@@ -98,11 +115,11 @@ def run_text_stage(
     llm_tasks = [t for t in tasks if t.rule is None]
     items = [WorkItem(t.name, llm_key(stage, backend, prompt, t.messages, settings), t) for t in llm_tasks]
 
-    def batch(chunk: Sequence[WorkItem]) -> list[tuple[str | None, Any] | BaseException]:
+    def batch(chunk: Sequence[WorkItem]) -> BatchResults:
         outcomes = backend.generate_outcomes(
             [list(item.payload.messages) for item in chunk], settings, names=[item.name for item in chunk]
         )
-        results: list[tuple[str | None, Any] | BaseException] = []
+        results: BatchResults = []
         for item, outcome in zip(chunk, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 results.append(outcome)
@@ -122,16 +139,10 @@ def run_text_stage(
         "settings": settings.as_dict(),
     }
 
-    def single(item: WorkItem) -> tuple[str | None, Any]:
-        result = batch([item])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
     part = run_stage(
         store,
         items,
-        single,
+        one_at_a_time(batch),
         desc=stage,
         progress=progress,
         meta=llm_meta,
@@ -140,3 +151,60 @@ def run_text_stage(
     )
     _merge(summary, part)
     return summary
+
+
+@dataclass(frozen=True)
+class TextStage:
+    """One run of an LLM text stage: the store it writes and what every call shares."""
+
+    stage: str
+    store: ResultsStore
+    backend: LLMBackend
+    prompt: PromptTemplate
+    settings: GenerationSettings
+
+    @classmethod
+    def open(
+        cls,
+        stage: str,
+        baseline: str,
+        setting: str,
+        *,
+        backend: str | LLMBackend,
+        model: str | None,
+        backend_options: dict[str, Any] | None,
+        prompt: PromptTemplate,
+        settings: GenerationSettings,
+        store_root: str | os.PathLike[str] | None,
+    ) -> TextStage:
+        """Resolve ``backend``, bind it to ``stage``/``baseline``/``setting`` and point at that store file."""
+        llm = resolve_backend(backend, model, **(backend_options or {}))
+        llm.bind(stage, baseline, setting)
+        return cls(stage, ResultsStore(store_path(stage, baseline, setting, store_root)), llm, prompt, settings)
+
+    def key(self, messages: Sequence[ChatMessage]) -> str:
+        """The store key of a call with ``messages`` (see :func:`llm_key`)."""
+        return llm_key(self.stage, self.backend, self.prompt, messages, self.settings)
+
+    def run(
+        self,
+        tasks: Sequence[TextTask],
+        parse: Parser,
+        *,
+        batch_size: int = 8,
+        progress: bool = True,
+        meta: dict[str, Any] | None = None,
+    ) -> StageSummary:
+        """:func:`run_text_stage` of ``tasks`` with this run's store, backend, prompt and settings."""
+        return run_text_stage(
+            stage=self.stage,
+            store=self.store,
+            tasks=tasks,
+            backend=self.backend,
+            prompt=self.prompt,
+            settings=self.settings,
+            parse=parse,
+            batch_size=batch_size,
+            progress=progress,
+            meta=meta,
+        )

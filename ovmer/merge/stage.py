@@ -16,10 +16,9 @@ from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, load_subtitles, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.prompts import PromptTemplate, load_prompt
-from ovmer.llm.registry import resolve_backend
-from ovmer.llm.text_stage import TextTask, run_text_stage
+from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.settings import Setting
-from ovmer.store import ResultsStore, StageSummary, store_path
+from ovmer.store import StageSummary
 
 UNABLE_TO_JUDGE = "There are no clues and no subtitle, so the characters' emotional states cannot be judged."
 STAGE = "merge"
@@ -96,18 +95,10 @@ def run_merge(
     )
     chosen = select_names(list(texts), names, limit, origin)
     tasks = merge_tasks(texts, subtitle_table, chosen, template)
-    llm = resolve_backend(backend, model, **(backend_options or {}))
-    llm.bind(STAGE, baseline, Setting.NOSUBTITLE_ADDSUB)
-    store = ResultsStore(store_path(STAGE, baseline, Setting.NOSUBTITLE_ADDSUB, store_root))
-    return run_text_stage(
-        stage=STAGE,
-        store=store,
-        tasks=tasks,
-        backend=llm,
-        prompt=template,
-        settings=settings,
-        parse=_merged_text,
-        batch_size=batch_size,
-        progress=progress,
-        meta={"baseline": baseline, "input": origin},
+    job = TextStage.open(
+        STAGE, baseline, Setting.NOSUBTITLE_ADDSUB, backend=backend, model=model,
+        backend_options=backend_options, prompt=template, settings=settings, store_root=store_root,
+    )
+    return job.run(
+        tasks, _merged_text, batch_size=batch_size, progress=progress, meta={"baseline": baseline, "input": origin}
     )

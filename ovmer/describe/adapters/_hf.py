@@ -1,15 +1,19 @@
-"""Shared transformers plumbing for native adapters: nothing here knows a model family.
+"""Shared transformers plumbing for native adapters.
 
 Device and dtype resolution, loading a model/tokenizer/preprocessor from a
 local folder or hub id, checking the media of a message, placeholder
-expansion, and generate-then-decode. Imported only by adapter modules, so
-torch and transformers load only when a model does.
+expansion, and generate-then-decode. The base classes at the end hold what
+adapters share beyond that: :class:`TransformersAdapter` (load model and
+tokenizer, then generate from ``build_inputs``), :class:`LlavaVideoAdapter`
+(the ``USER: <video> ... ASSISTANT:`` video prompt) and the ChatML prompt and
+Whisper audio features of the Qwen audio models. Imported only by adapter
+modules, so torch and transformers load only when a model does.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +218,105 @@ def generate_text(
         output = model.generate(**batch, **options)
     prompt_length = batch["input_ids"].shape[1]
     return tokenizer.decode(output[0, prompt_length:], skip_special_tokens=True).strip()
+
+
+def chatml_prompt(system: str, user: str) -> str:
+    """A one-turn ChatML prompt (Qwen models) that ends where the assistant's reply starts."""
+    return (
+        f"<|im_start|>system\n{system}<|im_end|>\n"
+        f"<|im_start|>user\n{user}<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    )
+
+
+def whisper_audio_inputs(
+    feature_extractor: Any, message: Message, token_count: Callable[[int], int]
+) -> tuple[dict[str, Any], int]:
+    """Whisper mel features of the message's audio, padded to the extractor's window, and the audio token count.
+
+    ``token_count`` maps the number of valid (unpadded) mel frames to the
+    tokens the model's audio encoder emits for them.
+    """
+    waveform = message_audio(message)
+    features = feature_extractor(
+        waveform, sampling_rate=AUDIO_SAMPLE_RATE, return_attention_mask=True,
+        padding="max_length", return_tensors="pt",
+    )
+    mask = features["attention_mask"].to(torch.long)
+    inputs = {"input_features": features["input_features"], "feature_attention_mask": mask}
+    return inputs, check_audio_tokens(message, token_count(int(mask.sum())))
+
+
+class TransformersAdapter(DescribeAdapter):
+    """A native adapter run by transformers: ``load`` builds the model and tokenizer, ``describe`` generates.
+
+    Subclasses name the transformers ``model_class``, load their preprocessors
+    and placeholder tokens in :meth:`load_processors`, and turn a message into
+    model inputs in :meth:`build_inputs`; ``float_keys`` are the inputs cast
+    to the model's dtype.
+    """
+
+    model_class: str
+    float_keys: tuple[str, ...] = ()
+
+    model: Any = None
+
+    def load(self) -> None:
+        import transformers
+
+        source = model_source(self)
+        device = resolve_device(self.device)
+        self.model = load_model(
+            getattr(transformers, self.model_class), source, resolve_dtype(self.dtype, device), device
+        )
+        self.tokenizer = load_tokenizer(source)
+        self.load_processors(source)
+
+    def load_processors(self, source: str) -> None:
+        """Everything besides model and tokenizer (preprocessors, placeholder tokens); runs after both."""
+
+    def build_inputs(self, message: Message) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def describe(self, message: Message) -> str:
+        if self.model is None:
+            self.load()
+        return generate_text(
+            self.model, self.tokenizer, self.build_inputs(message),
+            max_new_tokens=self.max_new_tokens, do_sample=self.do_sample, float_keys=self.float_keys,
+        )
+
+
+class LlavaVideoAdapter(TransformersAdapter):
+    """LLaVA-style video models: ``USER: <video>\n{text} ASSISTANT:`` with one ``<video>`` per visual token.
+
+    Subclasses turn the frames into pixels ``(T, 3, H, W)`` (:meth:`frame_pixels`)
+    and say how many tokens one frame of that size gives (:meth:`tokens_per_frame`).
+    """
+
+    float_keys = ("pixel_values_videos",)
+
+    def load_processors(self, source: str) -> None:
+        config = self.model.config
+        self.video_token = placeholder_token(self.tokenizer, config.video_token_index, "video")
+        self.patch_size = config.vision_config.patch_size
+
+    def frame_pixels(self, frames: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def tokens_per_frame(self, height: int, width: int) -> int:
+        raise NotImplementedError
+
+    def build_inputs(self, message: Message) -> dict[str, Any]:
+        """Token ids and pixels for one message (no model call; used by tests to count tokens)."""
+        pixels = self.frame_pixels(message_frames(message))
+        num_frames, _, height, width = pixels.shape
+        prompt = f"USER: {self.video_token}\n{message.text()} ASSISTANT:"
+        if message.system:
+            prompt = f"{message.system} {prompt}"
+        inputs = tokenize_with_placeholders(
+            self.tokenizer, prompt, {self.video_token: num_frames * self.tokens_per_frame(height, width)},
+            {self.video_token: self.model.config.video_token_index},
+        )
+        inputs["pixel_values_videos"] = torch.from_numpy(pixels).unsqueeze(0)
+        return inputs

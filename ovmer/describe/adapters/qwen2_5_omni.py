@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from ovmer.describe.adapter import DescribeAdapter
 from ovmer.describe.adapters import _hf
-from ovmer.describe.message import AUDIO_SAMPLE_RATE, Message
+from ovmer.describe.adapters.qwen2_audio import audio_token_count  # same audio encoder as Qwen2-Audio
+from ovmer.describe.message import Message
 from ovmer.describe.registry import get_baseline
 from ovmer.errors import OvmerError
 
@@ -38,12 +38,6 @@ DEFAULT_SYSTEM = (
 # The video pixel budget of the transformers Qwen2.5-Omni processor (per frame).
 VIDEO_MIN_PIXELS = 128 * 28 * 28
 VIDEO_MAX_PIXELS = 768 * 28 * 28
-
-
-def audio_token_count(valid_mel_frames: int) -> int:
-    """Tokens the audio encoder emits for ``valid_mel_frames`` mel frames."""
-    after_conv = (valid_mel_frames - 1) // 2 + 1
-    return (after_conv - 2) // 2 + 1
 
 
 def frames_to_video_patches(
@@ -63,10 +57,10 @@ def frames_to_video_patches(
     return np.ascontiguousarray(video).reshape(-1, channels * temporal_patch * patch * patch)
 
 
-class Qwen25OmniAdapter(DescribeAdapter):
+class Qwen25OmniAdapter(_hf.TransformersAdapter):
     spec = get_baseline("Qwen2.5-Omni")
-
-    model: Any = None
+    model_class = "Qwen2_5OmniThinkerForConditionalGeneration"
+    float_keys = ("pixel_values_videos", "input_features")
 
     def __init__(self, *args: Any, video_min_pixels: int = VIDEO_MIN_PIXELS,
                  video_max_pixels: int = VIDEO_MAX_PIXELS, default_fps: float = 2.0, **kwargs: Any) -> None:
@@ -80,15 +74,9 @@ class Qwen25OmniAdapter(DescribeAdapter):
         settings.update(video_min_pixels=self.video_min_pixels, video_max_pixels=self.video_max_pixels)
         return settings
 
-    def load(self) -> None:
-        from transformers import Qwen2_5OmniThinkerForConditionalGeneration, WhisperFeatureExtractor
+    def load_processors(self, source: str) -> None:
+        from transformers import WhisperFeatureExtractor
 
-        source = _hf.model_source(self)
-        device = _hf.resolve_device(self.device)
-        self.model = _hf.load_model(
-            Qwen2_5OmniThinkerForConditionalGeneration, source, _hf.resolve_dtype(self.dtype, device), device
-        )
-        self.tokenizer = _hf.load_tokenizer(source)
         self.image_processor = _hf.image_processor_class("Qwen2VLImageProcessor").from_pretrained(source)
         self.feature_extractor = WhisperFeatureExtractor.from_pretrained(source)
         config = self.model.config
@@ -133,16 +121,6 @@ class Qwen25OmniAdapter(DescribeAdapter):
         }
         return inputs, grid_t * grid_h * grid_w // proc.merge_size**2
 
-    def _audio_inputs(self, message: Message) -> tuple[dict[str, Any], int]:
-        waveform = _hf.message_audio(message)
-        features = self.feature_extractor(
-            waveform, sampling_rate=AUDIO_SAMPLE_RATE, return_attention_mask=True,
-            padding="max_length", return_tensors="pt",
-        )
-        mask = features["attention_mask"].to(torch.long)
-        inputs = {"input_features": features["input_features"], "feature_attention_mask": mask}
-        return inputs, _hf.check_audio_tokens(message, audio_token_count(int(mask.sum())))
-
     def build_inputs(self, message: Message) -> dict[str, Any]:
         """Token ids, pixels and mel features for one message (no model call; used by tests)."""
         if message.video() is None and message.audio() is None:
@@ -156,26 +134,12 @@ class Qwen25OmniAdapter(DescribeAdapter):
             expansions[self.video_token] = count
             segments += f"{self.vision_bos}{self.video_token}{self.vision_eos}"
         if message.audio() is not None:
-            audio_inputs, count = self._audio_inputs(message)
+            audio_inputs, count = _hf.whisper_audio_inputs(self.feature_extractor, message, audio_token_count)
             media.update(audio_inputs)
             expansions[self.audio_token] = count
             segments += f"{self.audio_bos}{self.audio_token}{self.audio_eos}"
-        system = message.system or DEFAULT_SYSTEM
-        prompt = (
-            f"<|im_start|>system\n{system}<|im_end|>\n"
-            f"<|im_start|>user\n{segments}{message.text()}<|im_end|>\n"
-            "<|im_start|>assistant\n"
-        )
+        prompt = _hf.chatml_prompt(message.system or DEFAULT_SYSTEM, f"{segments}{message.text()}")
         token_ids = {tok: self.tokenizer.convert_tokens_to_ids(tok) for tok in expansions}
         inputs = _hf.tokenize_with_placeholders(self.tokenizer, prompt, expansions, token_ids)
         inputs.update(media)
         return inputs
-
-    def describe(self, message: Message) -> str:
-        if self.model is None:
-            self.load()
-        return _hf.generate_text(
-            self.model, self.tokenizer, self.build_inputs(message),
-            max_new_tokens=self.max_new_tokens, do_sample=self.do_sample,
-            float_keys=("pixel_values_videos", "input_features"),
-        )
