@@ -45,7 +45,8 @@ def test_smoke_reproduction_records_the_spec_numbers_and_skips_when_up_to_date(
     assert set(records["m_avg"]) == {f"{b}/{s}" for b in ("Chat-UniVi", "SALMONN") for s in ("S0", "S1", "S2")}
     # the main table is printed, with where everything went
     assert "| Chat-UniVi |" in printed and "47.22" in printed
-    assert "<output>/smoke/tables" in printed and "<output>/smoke/figures" in printed
+    # real paths (relative to the working directory when below it), so a user can open them
+    assert f"{(smoke / 'tables').resolve()}/" in printed and f"{(smoke / 'figures').resolve()}/" in printed
     tables = read_records(smoke / "notebooks" / "05_tables.ipynb")["outputs"]
     assert len(tables) == 24 and all(p.startswith("<output>/smoke/tables/") for p in tables)
     figures = sorted(p.name for p in (smoke / "figures").iterdir())

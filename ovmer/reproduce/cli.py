@@ -36,8 +36,16 @@ def _print_step(run: object) -> None:
     print(f"  {run.name:<18} {run.status:<7} {run.seconds:6.1f} s", flush=True)  # type: ignore[attr-defined]
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it lies below it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return str(resolved.relative_to(Path.cwd()))
+    except ValueError:
+        return str(resolved)
+
+
 def main(args: argparse.Namespace) -> int:
-    from ovmer.reproduce.layout import display_path
     from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
 
     if args.refresh_notebooks:
@@ -50,6 +58,12 @@ def main(args: argparse.Namespace) -> int:
 
         report = fetch(progress=False)
         print(f"assets: {report.summary()}")
+    if not args.smoke:
+        from ovmer.store.released import import_released
+
+        imported = import_released()
+        added = sum(item.summary.done for item in imported)
+        print(f"released outputs: {len(imported)} files in the results store ({added} new records)")
     options = ReproduceOptions(
         smoke=args.smoke,
         extract_backend=args.extract_backend,
@@ -68,8 +82,8 @@ def main(args: argparse.Namespace) -> int:
         print()
         print(main_table.read_text(encoding="utf-8").rstrip())
     print()
-    print(f"executed notebooks: {display_path(layout.notebooks)}/")
-    print(f"tables (CSV, Markdown, LaTeX): {display_path(layout.tables)}/")
-    print(f"figures (PNG, PDF): {display_path(layout.figures)}/")
-    print(f"scores cache: {display_path(layout.scores)}")
+    print(f"executed notebooks: {_shown(layout.notebooks)}/")
+    print(f"tables (CSV, Markdown, LaTeX): {_shown(layout.tables)}/")
+    print(f"figures (PNG, PDF): {_shown(layout.figures)}/")
+    print(f"scores cache: {_shown(layout.scores)}")
     return 0
