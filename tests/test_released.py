@@ -260,3 +260,21 @@ def test_import_resumes_after_a_torn_line(tmp_path: Path) -> None:
     assert len(latest) == 332
     first = json.loads(lines[0])
     assert latest[first["name"]].meta["time"] == first["meta"]["time"]  # kept, not redone
+
+
+def test_import_never_replaces_results_the_package_computed(tmp_path: Path) -> None:
+    """A re-extraction in the same store file survives a later import of the released labels."""
+    path = store_path("extract", "Otter", "S2", root=tmp_path)
+    own = ResultsStore(path)
+    own.append(Record("sample_00000000", "ok", "cpu-key", raw="[joyful]", value=["joyful"], meta={"source": "cpu"}))
+    own.append(Record("sample_00000007", "error", "cpu-key", error="RuntimeError: boom"))
+
+    results = import_released(baselines=["Otter"], settings=["S2"], root=tmp_path)
+    extract = next(r for r in results if r.stage == "extract")
+    assert (extract.summary.done, extract.summary.skipped) == (331, 1)
+    latest = ResultsStore(path).latest()
+    assert latest["sample_00000000"].value == ["joyful"]  # kept
+    released = parse_labels(load_released_labels("Otter", "S2")["sample_00000007"])
+    assert latest["sample_00000007"].value == released  # an error record is filled from the release
+    again = import_released(baselines=["Otter"], settings=["S2"], root=tmp_path)
+    assert next(r for r in again if r.stage == "extract").summary.done == 0

@@ -37,7 +37,7 @@ from ovmer.data.released import (
 from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.settings import ALL_SETTINGS, Setting
-from ovmer.store.jsonl import Record, ResultsStore, compute_key, store_path
+from ovmer.store.jsonl import Record, ResultsStore, _ends_with_newline, compute_key, store_path
 from ovmer.store.runner import StageSummary, WorkItem, run_stage
 
 ExportFormat = Literal["description", "openset"]
@@ -103,12 +103,6 @@ class _BulkStore(ResultsStore):
             self._handle = None
 
 
-def _ends_with_newline(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        handle.seek(-1, os.SEEK_END)
-        return handle.read(1) == b"\n"
-
-
 def _import_one(
     asset: str,
     texts: dict[str, str],
@@ -119,7 +113,10 @@ def _import_one(
     progress: bool,
 ) -> ImportedFile:
     store = _BulkStore(store_path(stage, baseline, setting, root=root))
-    items = [WorkItem(name, _released_key(asset, name), text) for name, text in texts.items()]
+    # Never overwrite results this package computed into the same file (a re-extraction,
+    # a native describe run): an import only fills samples that have none.
+    own = {name for name, rec in store.latest().items() if rec.ok and rec.meta.get("source") != RELEASED_SOURCE}
+    items = [WorkItem(name, _released_key(asset, name), text) for name, text in texts.items() if name not in own]
 
     if stage == LABEL_STAGE:
 
@@ -141,6 +138,7 @@ def _import_one(
         )
     finally:
         store.close()
+    summary.skipped += len(own.intersection(texts))
     return ImportedFile(asset, stage, baseline, setting, store.path, summary)
 
 
@@ -154,7 +152,9 @@ def import_released(
 
     Defaults to all 8 baselines and 3 settings; ``root`` is the output folder
     holding ``store/`` (default: :func:`ovmer.paths.output_dir`). Re-importing
-    skips records already in the store, so it is cheap and safe.
+    skips records already in the store, so it is cheap and safe, and a sample that
+    this package computed itself into the same file (a re-extraction, a native
+    describe run) is kept, never replaced by the released text.
     """
     chosen = list(RELEASED_BASELINES if baselines is None else baselines)
     for baseline in chosen:
