@@ -8,10 +8,12 @@ the chosen command's module is imported, so ``ovmer --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import difflib
 import importlib
 import sys
-from collections.abc import Sequence
+import warnings
+from collections.abc import Iterator, Sequence
 
 from ovmer.errors import OvmerError
 
@@ -65,13 +67,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     adder(parser)
     parsed = parser.parse_args(rest)
     try:
-        return int(runner(parsed) or 0)
+        with _one_line_warnings(name):
+            return int(runner(parsed) or 0)
     except OvmerError as exc:
         print(f"ovmer {name}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # unwritable output folder, full disk, unreadable file: no traceback
+        print(f"ovmer {name}: error: {_os_error_text(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"ovmer {name}: interrupted; finished records are kept", file=sys.stderr)
         return 130
+
+
+@contextlib.contextmanager
+def _one_line_warnings(command: str) -> Iterator[None]:
+    """Format warnings as ``ovmer COMMAND: warning: message`` lines, not Python's source-quoting form."""
+    saved = warnings.formatwarning
+
+    def one_line(message, category, filename, lineno, line=None) -> str:
+        return f"ovmer {command}: warning: {message}\n"
+
+    # formatwarning (not showwarning) so that callers recording warnings still receive them.
+    warnings.formatwarning = one_line
+    try:
+        yield
+    finally:
+        warnings.formatwarning = saved
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``path: reason`` for an OSError (the path is what the user can act on)."""
+    if exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return str(exc) or type(exc).__name__
 
 
 if __name__ == "__main__":

@@ -15,3 +15,7 @@ class UntrustedPickleError(OvmerError):
 
 class LabelFormatError(OvmerError):
     """A label list could not be read (wrong type, not text)."""
+
+
+class SettingError(OvmerError, ValueError):
+    """An unknown setting name (a ValueError too, as ``Setting.parse`` always raised)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+from ovmer.errors import SettingError
+
 
 class Setting(enum.StrEnum):
     """How the subtitle reaches the model.
@@ -35,7 +37,7 @@ class Setting(enum.StrEnum):
             ):
                 return member
         choices = ", ".join(f"{m.value} ({m.short})" for m in cls)
-        raise ValueError(f"unknown setting {value!r}; choose one of: {choices}")
+        raise SettingError(f"unknown setting {value!r}; choose one of: {choices}")
 
     def __str__(self) -> str:
         return self.value

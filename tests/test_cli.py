@@ -160,3 +160,36 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert code == 0
     with np.load(tmp_path / "x.npz") as data:
         assert data["filenames"].tolist() == ["a"]
+
+
+def test_os_errors_and_warnings_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    code, _, err = run_cli(
+        capsys, "import-released", "--baseline", "Otter", "--output", str(blocker / "out"), "--quiet"
+    )
+    assert code == 1 and str(blocker) in one_line_error(err, "import-released")
+    assert "Traceback" not in err
+
+    store = ResultsStore(tmp_path / "torn.jsonl")
+    store.append(Record("a", "ok", "k", raw="[x]", value=["x"]))
+    with open(store.path, "a", encoding="utf-8") as handle:
+        handle.write('{"name": "b", "sta')  # a killed writer's torn line
+    result = subprocess.run(
+        [sys.executable, "-m", "ovmer", "export", str(store.path), str(tmp_path / "x.npz"), "--format", "openset"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"ovmer export: warning: {store.path}: skipped 1 unreadable line(s) [2] (an interrupted write); "
+        "those samples will be redone"
+    ]
+
+
+def test_unknown_setting_is_an_ovmer_error_and_still_a_value_error() -> None:
+    from ovmer.errors import OvmerError
+    from ovmer.settings import Setting
+
+    for error in (OvmerError, ValueError):
+        with pytest.raises(error, match=r"unknown setting 'subtitel'; choose one of: nosubtitle \(S0\)"):
+            Setting.parse("subtitel")

@@ -157,3 +157,8 @@ def test_registry_prompts_and_cli_import_no_heavy_modules() -> None:
         "assert not heavy, heavy"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_did_you_mean_puts_the_closest_name_first() -> None:
+    with pytest.raises(OvmerError, match=r"Did you mean 'Video-LLaVA'"):
+        get_baseline("videolava")

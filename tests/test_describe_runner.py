@@ -261,3 +261,12 @@ def test_registry_baseline_with_a_tiny_native_model(data, tmp_path, capsys):
     records = describe_store("Video-LLaVA", "S1", tmp_path / "out").latest()
     assert list(records) == list(NAMES[:2]) and all(r.ok and r.value for r in records.values())
     assert main(argv) == 0 and "0 done, 2 skipped" in capsys.readouterr().out
+
+
+def test_subtitle_setting_without_any_subtitles_is_refused(data, tmp_path):
+    (data / "subtitle_chieng.csv").unlink()
+    adapter = MeasuringAdapter()
+    with pytest.raises(OvmerError, match=r"setting subtitle \(S1\) needs subtitles.*subtitle_chieng.csv"):
+        run(adapter, data, tmp_path)
+    assert adapter.loads == 0 and not describe_store("test-measuring-av", "S1", tmp_path / "out").path.exists()
+    assert run(adapter, data, tmp_path, setting="S0").done == len(NAMES)  # S0 needs none

@@ -387,3 +387,12 @@ def test_cli_extract_and_merge(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert code == 0 and "merge VideoChat/nosubtitle-addsub: 3 done" in out
     assert main(["extract", "--baseline", "a", "b", "--input", str(csv), "--backend", "replay"]) == 1
     assert "name exactly one --baseline" in capsys.readouterr().err
+
+
+def test_a_limit_below_one_is_refused(tmp_path: Path) -> None:
+    from ovmer.extract import run_extract
+
+    replay = ReplayBackend({"x": "[happy]"})
+    for limit in (0, -2):
+        with pytest.raises(OvmerError, match=f"limit must be a positive number of samples, got {limit}"):
+            run_extract("mine", "S0", backend=replay, descriptions={"x": "hi"}, limit=limit, store_root=tmp_path)

@@ -122,3 +122,17 @@ def test_paper_constants() -> None:
         "recall": 0.4977911646586345,
         "average": 0.5397841365461847,
     }
+
+
+def test_description_store_files_are_refused_and_skipped_in_folders(capsys, tmp_path) -> None:
+    labels = read_predictions(asset_path(released_file("Otter", "S1")))
+    for stage, value in (("describe", "She smiles and sounds happy."), ("extract", None)):
+        store = ResultsStore(tmp_path / "store" / stage / "Otter" / "subtitle.jsonl")
+        for name, labelled in labels.items():
+            store.append(Record(name, "ok", "key", value=value if value is not None else labelled))
+    describe_file = tmp_path / "store" / "describe" / "Otter" / "subtitle.jsonl"
+    code, _, err = _run(capsys, str(describe_file))
+    assert code == 1 and "a describe-stage store file, not label lists" in err and str(describe_file) in err
+    code, out, _ = _run(capsys, str(tmp_path), "--json")
+    assert code == 0
+    assert [o["file"] for o in json.loads(out)] == [str(tmp_path / "store" / "extract" / "Otter" / "subtitle.jsonl")]

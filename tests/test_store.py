@@ -234,3 +234,30 @@ def test_resume_after_a_real_sigkill(tmp_path: Path) -> None:
         assert after[name] == finished_lines[name]  # nothing finished was lost or rewritten
     ok_counts = Counter(json.loads(line)["name"] for lines in after.values() for line in lines)
     assert set(ok_counts.values()) == {1}  # every sample done exactly once
+
+
+def test_a_broken_setup_stops_the_run_and_keeps_earlier_results(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path / "s.jsonl")
+    assert run_stage(store, items(2), CountingCompute(), progress=False).done == 2
+
+    def unreachable(item: WorkItem) -> tuple[str, int]:
+        raise ConnectionError("http://127.0.0.1:9/v1: connection refused")
+
+    lines_before = store.path.read_text().count("\n")
+    with pytest.raises(OvmerError, match=r"first 3 samples .* same error.*connection refused"):
+        run_stage(store, items(5, key_prefix="new"), unreachable, progress=False)
+    assert store.path.read_text().count("\n") == lines_before  # no error record buries the ok ones
+    assert all(record.ok for record in store.latest().values())
+
+
+def test_leading_failures_are_recorded_once_a_sample_succeeds_or_errors_differ(tmp_path: Path) -> None:
+    first_two = CountingCompute(fail={"sample_000", "sample_001"})
+    summary = run_stage(ResultsStore(tmp_path / "a.jsonl"), items(4), first_two, progress=False)
+    assert (summary.done, summary.failed) == (2, 2)
+    assert sorted(summary.failures) == ["sample_000", "sample_001"]
+    assert [r.status for r in ResultsStore(tmp_path / "a.jsonl").latest().values()] == ["error"] * 2 + ["ok"] * 2
+
+    every = CountingCompute(fail={f"sample_{i:03d}" for i in range(4)})  # each message names its sample
+    summary = run_stage(ResultsStore(tmp_path / "b.jsonl"), items(4), every, progress=False)
+    assert (summary.done, summary.failed) == (0, 4)
+    assert len(ResultsStore(tmp_path / "b.jsonl").latest()) == 4

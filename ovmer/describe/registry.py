@@ -158,10 +158,10 @@ def get_baseline(name: str) -> BaselineSpec:
     by_key = {_normalise(key): spec for key, spec in BASELINES.items()}
     if _normalise(name) in by_key:
         return by_key[_normalise(name)]
-    close = difflib.get_close_matches(name, list(BASELINES), n=3, cutoff=0.5)
-    if not close:
-        close_keys = difflib.get_close_matches(_normalise(name), list(by_key), n=3, cutoff=0.5)
-        close = [by_key[key].name for key in close_keys]
+    # Punctuation-free matches first: they rank "videolava" closest to Video-LLaVA, not VideoChat.
+    close_keys = difflib.get_close_matches(_normalise(name), list(by_key), n=3, cutoff=0.5)
+    close_names = difflib.get_close_matches(name, list(BASELINES), n=3, cutoff=0.5)
+    close = list(dict.fromkeys([by_key[key].name for key in close_keys] + close_names))[:3]
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise OvmerError(
         f"unknown baseline {name!r}.{hint} Known baselines: {', '.join(BASELINES)} (`ovmer baselines` lists them)."

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from ovmer.data.mer2025 import MediaKind, MER2025Layout, MER2025Sample, load_mer2025
+from ovmer.data.mer2025 import SUBTITLE_CSV, MediaKind, MER2025Layout, MER2025Sample, load_mer2025
 from ovmer.describe.adapter import BaselineSpec, DescribeAdapter, FramePolicy
 from ovmer.describe.message import AudioPart, Message, Part, SubtitlePart, TextPart, VideoPart
 from ovmer.errors import OvmerError
@@ -372,6 +372,11 @@ def run_describe(
     render_prompt = render_prompt or _default_renderer()
     layout = load_mer2025(data_dir, names=names, require=media_kinds(spec, visual))
     chosen = select_names(layout, limit, shard)
+    if setting is Setting.SUBTITLE and chosen and all(layout[n].subtitle(subtitle_language) is None for n in chosen):
+        raise OvmerError(
+            f"{layout.root}: setting subtitle (S1) needs subtitles, but no sample has a {subtitle_language} one "
+            f"in {SUBTITLE_CSV}; write them with `ovmer asr --write-csv` or describe with nosubtitle (S0)"
+        )
     bad = [n for n in chosen if n in layout.problems]
     if bad:
         sub = MER2025Layout(layout.root, {n: layout.samples[n] for n in chosen},

@@ -111,8 +111,8 @@ def select_names(
             raise OvmerError(f"{where}: no input for sample(s) {unknown[:5]}")
         chosen = list(dict.fromkeys(names))
     if limit is not None:
-        if limit < 0:
-            raise OvmerError(f"limit must be non-negative, got {limit}")
+        if limit < 1:  # as in the describe stage: a limit of 0 would silently do nothing
+            raise OvmerError(f"limit must be a positive number of samples, got {limit}")
         chosen = chosen[:limit]
     return chosen
 

@@ -17,6 +17,7 @@ from ovmer.scoring.resources import WheelResources
 from ovmer.settings import Setting
 
 LABEL_FILE_SUFFIXES = (".npz", ".jsonl", ".csv")
+LABEL_STAGE = "extract"  # the only results-store stage whose values are label lists
 _SETTING_IN_NAME = re.compile(
     r"(?:^|[-_.])("
     + "|".join(re.escape(s.value) for s in sorted(Setting, key=lambda s: -len(s.value)))
@@ -63,9 +64,23 @@ def _read_csv(path: Path) -> dict[str, Any]:
     return dict(zip(frame["name"], frame["openset"], strict=True))
 
 
+def _store_stage(path: Path) -> str | None:
+    """The stage of a file laid out as ``store/<stage>/<baseline>/<setting>.jsonl``, else None."""
+    from ovmer.store.jsonl import STAGES
+
+    stage = path.parent.parent.name
+    return stage if stage in STAGES and path.parent.parent.parent.name == "store" else None
+
+
 def _read_store(path: Path) -> dict[str, Any]:
     from ovmer.store import ResultsStore
 
+    stage = _store_stage(path)
+    if stage not in (None, LABEL_STAGE):
+        raise OvmerError(
+            f"{path}: a {stage}-stage store file, not label lists; score the {LABEL_STAGE} stage's file "
+            f"(run `ovmer extract` on these results first)"
+        )
     latest = ResultsStore(path).latest()
     failed = [name for name, record in latest.items() if not record.ok]
     if failed:
@@ -150,8 +165,11 @@ def find_label_files(folder: str | os.PathLike[str]) -> list[Path]:
     found: list[Path] = []
     for path in sorted(p for p in root.rglob("*") if p.is_file() and not p.name.startswith(".")):
         suffix = path.suffix.lower()
-        if (suffix == ".npz" and "openset" in path.name) or suffix == ".jsonl":
+        if suffix == ".npz" and "openset" in path.name:
             found.append(path)
+        elif suffix == ".jsonl":
+            if _store_stage(path) in (None, LABEL_STAGE):  # describe/merge/asr/group files hold no labels
+                found.append(path)
         elif suffix == ".csv":
             with open(path, encoding="utf-8", errors="replace") as handle:
                 header = [c.strip().strip('"') for c in handle.readline().split(",")]

@@ -7,7 +7,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ovmer.errors import OvmerError
 from ovmer.store.jsonl import Record, ResultsStore
+
+# When this many samples in a row fail with one identical error before any succeeds, the setup is
+# wrong (model folder, server, API key), not the samples: stop instead of writing an error record
+# per sample, which would hide each sample's earlier ok record from readers of the store.
+ABORT_AFTER_SAME_ERRORS = 3
 
 
 @dataclass
@@ -41,7 +47,10 @@ def run_stage(
     """Compute each item not already done (same name and key, status ok) and append a record.
 
     ``compute`` returns ``(raw_text, parsed_value)``; any exception becomes an
-    error record naming the sample, and the run goes on. With ``batch``, items
+    error record naming the sample, and the run goes on, except when the first
+    ``ABORT_AFTER_SAME_ERRORS`` samples all fail with one identical error before
+    any succeeds: then it raises :class:`OvmerError` and writes none of those
+    error records (a broken setup must not bury earlier results). With ``batch``, items
     are sent ``batch_size`` at a time and the callable returns one result or
     exception per item.
     """
@@ -56,16 +65,39 @@ def run_stage(
         else:
             todo.append(item)
 
+    held: list[tuple[WorkItem, str]] = []  # leading failures, written once the run proves viable
+
+    def write_error(item: WorkItem, message: str) -> None:
+        store.append(Record(item.name, "error", item.key, error=message, meta=dict(meta or {})))
+        summary.failed += 1
+        summary.failures[item.name] = message
+
+    def release_held() -> None:
+        for held_item, held_message in held:
+            write_error(held_item, held_message)
+        held.clear()
+
     def record(item: WorkItem, result: tuple[str | None, Any] | BaseException) -> None:
-        extra = dict(meta or {})
         if isinstance(result, BaseException):
             message = f"{type(result).__name__}: {result}"
-            store.append(Record(item.name, "error", item.key, error=message, meta=extra))
-            summary.failed += 1
-            summary.failures[item.name] = message
+            if summary.done or summary.failed:
+                write_error(item, message)
+                return
+            held.append((item, message))
+            if len({m for _, m in held}) > 1:
+                release_held()
+            elif len(held) >= ABORT_AFTER_SAME_ERRORS:
+                bar.close()
+                first_line = message.splitlines()[0] if message else message
+                raise OvmerError(
+                    f"stopped after the first {len(held)} samples ({', '.join(n.name for n, _ in held)}) "
+                    f"all failed with the same error, so no sample would succeed: {first_line} "
+                    f"(no error records written; finished records in {store.path} are kept)"
+                )
         else:
+            release_held()
             raw, value = result
-            store.append(Record(item.name, "ok", item.key, raw=raw, value=value, meta=extra))
+            store.append(Record(item.name, "ok", item.key, raw=raw, value=value, meta=dict(meta or {})))
             summary.done += 1
 
     bar = tqdm(total=len(todo), desc=desc, unit="sample", disable=not progress)
@@ -88,6 +120,7 @@ def run_stage(
         for item, result in zip(chunk, results, strict=True):
             record(item, result)
         bar.update(len(chunk))
-        bar.set_postfix(failed=summary.failed, refresh=False)
+        bar.set_postfix(failed=summary.failed + len(held), refresh=False)
+    release_held()
     bar.close()
     return summary
