@@ -136,3 +136,4 @@ def test_description_store_files_are_refused_and_skipped_in_folders(capsys, tmp_
     code, out, _ = _run(capsys, str(tmp_path), "--json")
     assert code == 0
     assert [o["file"] for o in json.loads(out)] == [str(tmp_path / "store" / "extract" / "Otter" / "subtitle.jsonl")]
+    assert json.loads(out)[0]["baseline"] == "Otter"  # the store's baseline folder, not "store"

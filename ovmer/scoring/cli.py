@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
     """(file, baseline) for every file named or found below a named folder."""
-    from ovmer.scoring.files import find_label_files
+    from ovmer.scoring.files import _store_stage, find_label_files
 
     out: list[tuple[Path, str | None]] = []
     for raw in paths:
@@ -53,7 +53,10 @@ def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
                 )
             for file in files:
                 parts = file.relative_to(path).parts
-                out.append((file, parts[0] if len(parts) > 1 else path.resolve().name))
+                if _store_stage(file) is not None:  # store/<stage>/<baseline>/<setting>.jsonl
+                    out.append((file, file.parent.name))
+                else:
+                    out.append((file, parts[0] if len(parts) > 1 else path.resolve().name))
         elif path.is_file():
             out.append((path, None))
         else:
