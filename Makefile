@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all venv assets test lint reproduce bench clean
+.PHONY: all venv vllm-venv assets test lint reproduce bench clean
 
 all: test
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+# Optional: vLLM for CPU in .venv-vllm, for the real-server integration tests.
+vllm-venv:
+	.ci/vllm-venv.sh
 
 assets: venv
 	$(BIN)/ovmer fetch
@@ -46,4 +50,4 @@ bench: assets
 	$(BIN)/python benchmarks/run_all.py $(BENCH)
 
 clean:
-	rm -rf $(VENV) output/store output/tables output/notebooks
+	rm -rf $(VENV) .venv-vllm output/store output/tables output/notebooks

@@ -44,6 +44,8 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
     local.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
     local.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
     local.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model")
+    local.add_argument("--enforce-eager", action="store_true",
+                       help="vllm: skip graph compilation (faster start, slower generation)")
     remote = parser.add_argument_group("openai-compatible server")
     remote.add_argument("--base-url", help="e.g. http://127.0.0.1:8000/v1 (vllm serve, llama.cpp server)")
     remote.add_argument("--api-key-env", help="environment variable holding the API key (then required)")
@@ -83,7 +85,8 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
     if args.backend == "transformers":
         return {"device": args.device, "dtype": args.dtype}
     if args.backend == "vllm":
-        return {"dtype": args.dtype, "tensor_parallel_size": args.tensor_parallel_size}
+        return {"dtype": args.dtype, "tensor_parallel_size": args.tensor_parallel_size,
+                "enforce_eager": args.enforce_eager}
     if args.backend == "openai":
         options = {
             "base_url": args.base_url,

@@ -35,12 +35,15 @@ class VLLMBackend(LLMBackend):
         gpu_memory_utilization: float = 0.9,
         max_model_len: int | None = None,
         model_id: str | None = None,
+        enforce_eager: bool = False,
     ) -> None:
         self.model = model
         self.dtype = dtype
         self.tensor_parallel_size = tensor_parallel_size
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_model_len = max_model_len
+        # Skips graph capture/compilation: slower generation, much faster start (short runs, CPU).
+        self.enforce_eager = enforce_eager
         self._model_id = model_id or Path(model).name or model
         self._engine: Any = None
 
@@ -65,6 +68,7 @@ class VLLMBackend(LLMBackend):
             "dtype": self.dtype,
             "tensor_parallel_size": self.tensor_parallel_size,
             "gpu_memory_utilization": self.gpu_memory_utilization,
+            "enforce_eager": self.enforce_eager,
         }
         if self.max_model_len is not None:
             options["max_model_len"] = self.max_model_len
