@@ -6,9 +6,8 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from ovmer.assets import asset_path, load_pickled_npz
+from ovmer.data.csvfile import read_csv_columns
 from ovmer.errors import OvmerError
 from ovmer.labels import parse_labels
 
@@ -18,17 +17,9 @@ SUBTITLES = "ovmerd/transcription-engchi-polish.csv"
 ONE_HOT = "ovmerd/label-6way.npz"
 
 
-def _read_csv(path: Path, columns: list[str]) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise OvmerError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
-    return frame
-
-
 def read_ground_truth(path: str | Path) -> dict[str, list[str]]:
     """A ``name, openset`` CSV -> name -> labels; a row without labels becomes ``['neutral']``."""
-    frame = _read_csv(Path(path), ["name", "openset"])
+    frame = read_csv_columns(path, ["name", "openset"], "a ground truth CSV")
     out: dict[str, list[str]] = {}
     for name, value in zip(frame["name"], frame["openset"], strict=True):
         labels = parse_labels(value, where=f"{path}: {name}")
@@ -70,8 +61,8 @@ def load_ovmerd(data: str | None = None) -> OVMERD:
     """Load the test set from the fetched assets (fetching them if needed)."""
     gt = read_ground_truth(asset_path(GROUND_TRUTH, data))
     names = tuple(gt)
-    refs = _read_csv(asset_path(REFERENCES, data), ["name", "chinese", "english"]).set_index("name")
-    subs = _read_csv(asset_path(SUBTITLES, data), ["name", "chinese", "english"]).set_index("name")
+    refs = read_csv_columns(asset_path(REFERENCES, data), ["name", "chinese", "english"]).set_index("name")
+    subs = read_csv_columns(asset_path(SUBTITLES, data), ["name", "chinese", "english"]).set_index("name")
     missing = [n for n in names if n not in refs.index]
     if missing:
         raise OvmerError(f"{REFERENCES}: no reference description for {missing[:5]}")

@@ -50,17 +50,9 @@ def _read_npz(path: Path) -> dict[str, Any]:
 
 
 def _read_csv(path: Path) -> dict[str, Any]:
-    import pandas as pd
+    from ovmer.data.csvfile import read_csv_columns
 
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as exc:
-        raise OvmerError(f"{path}: cannot read as CSV ({exc})") from exc
-    missing = [c for c in ("name", "openset") if c not in frame.columns]
-    if missing:
-        raise OvmerError(
-            f"{path}: missing column(s) {missing}; a prediction CSV needs name, openset; has {list(frame.columns)}"
-        )
+    frame = read_csv_columns(path, ("name", "openset"), "a prediction CSV")
     return dict(zip(frame["name"], frame["openset"], strict=True))
 
 

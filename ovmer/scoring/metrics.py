@@ -256,17 +256,9 @@ def summarize(
 
 @functools.lru_cache(maxsize=8)
 def _ground_truth_file(path: str, parser: str) -> dict[str, tuple[str, ...]]:
-    import pandas as pd
+    from ovmer.data.csvfile import read_csv_columns
 
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (ValueError, OSError) as exc:
-        raise OvmerError(f"{path}: cannot read the ground truth CSV ({exc})") from exc
-    missing = [c for c in ("name", "openset") if c not in frame.columns]
-    if missing:
-        raise OvmerError(
-            f"{path}: missing column(s) {missing}; a ground truth CSV needs name, openset; has {list(frame.columns)}"
-        )
+    frame = read_csv_columns(path, ("name", "openset"), "a ground truth CSV")
     if frame["name"].duplicated().any():
         raise OvmerError(
             f"{path}: duplicated sample names {sorted(set(frame['name'][frame['name'].duplicated()]))[:5]}"
