@@ -126,6 +126,22 @@ def prompt_variant(modalities: Iterable[str]) -> str:
     raise OvmerError("a describe prompt needs audio or video: text-only input belongs to the clue-merging stage")
 
 
+def describe_setting(setting: Setting | str) -> Setting:
+    """``setting`` parsed for the describe stage, which makes S0 and S1 only.
+
+    S2 (``nosubtitle-addsub``) is refused: the clue-merging stage makes it from
+    the ``nosubtitle`` descriptions and the subtitles.
+    """
+    parsed = Setting.parse(setting)  # SettingError (an OvmerError) names the choices
+    if parsed is Setting.NOSUBTITLE_ADDSUB:
+        raise OvmerError(
+            "setting 'nosubtitle-addsub' (S2) has no describe prompt: it is made by the clue-merging stage "
+            "from the 'nosubtitle' description and the subtitle; describe with 'nosubtitle' first, "
+            "then run the merge stage"
+        )
+    return parsed
+
+
 def render_describe_prompt(
     setting: Setting | str, modalities: Iterable[str], subtitle: str | None = None
 ) -> RenderedPrompt:
@@ -134,15 +150,7 @@ def render_describe_prompt(
     ``subtitle`` is required (it may be empty) in the ``subtitle`` setting and
     ignored in ``nosubtitle``.
     """
-    try:
-        parsed = Setting.parse(setting)
-    except ValueError as exc:
-        raise OvmerError(str(exc)) from exc
-    if parsed is Setting.NOSUBTITLE_ADDSUB:
-        raise OvmerError(
-            "setting 'nosubtitle-addsub' (S2) has no describe prompt: it is made by the clue-merging stage "
-            "from the 'nosubtitle' description and the subtitle; describe with 'nosubtitle' first"
-        )
+    parsed = describe_setting(setting)
     template = load_prompt_template(CURRENT_PROMPTS[prompt_variant(modalities)])
     if parsed is Setting.NOSUBTITLE:
         text = template.instruction

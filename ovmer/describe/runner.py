@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 from ovmer.data.mer2025 import SUBTITLE_CSV, MediaKind, MER2025Layout, MER2025Sample, load_mer2025
 from ovmer.describe.adapter import BaselineSpec, DescribeAdapter, FramePolicy
 from ovmer.describe.message import AudioPart, Message, Part, SubtitlePart, TextPart, VideoPart
+from ovmer.describe.prompts import describe_setting
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
 from ovmer.store.jsonl import Record, ResultsStore, compute_key, store_path
@@ -324,19 +325,6 @@ def describe_store(baseline: str, setting: Setting | str, store_root: str | os.P
     return ResultsStore(store_path(STAGE, baseline, setting, root=store_root, shard=shard))
 
 
-def _check_setting(setting: Setting | str) -> Setting:
-    try:
-        parsed = Setting.parse(setting)
-    except ValueError as exc:
-        raise OvmerError(str(exc)) from None
-    if parsed is Setting.NOSUBTITLE_ADDSUB:
-        raise OvmerError(
-            "nosubtitle-addsub (S2) is made by the clue-merging stage from the nosubtitle descriptions; "
-            "describe with nosubtitle, then run the merge stage"
-        )
-    return parsed
-
-
 def run_describe(
     baseline_or_adapter: str | DescribeAdapter,
     setting: Setting | str,
@@ -366,7 +354,7 @@ def run_describe(
     protocol of :mod:`ovmer.describe.external`. Missing or empty media files are
     reported up front and become error records for their samples; the run goes on.
     """
-    setting = _check_setting(setting)
+    setting = describe_setting(setting)
     shard = parse_shard(shard)
     spec, adapter = _resolve(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens)
     render_prompt = render_prompt or _default_renderer()
@@ -462,7 +450,7 @@ def merge_shards(
     one shard file, and that record must be ok unless ``allow_errors``. The merged
     file keeps the records (and keys) as they are, so a later unsharded run resumes from it.
     """
-    setting = _check_setting(setting)
+    setting = describe_setting(setting)
     if num_shards < 1:
         raise OvmerError(f"number of shards must be at least 1, got {num_shards}")
     if names is not None:
