@@ -270,3 +270,56 @@ def test_subtitle_setting_without_any_subtitles_is_refused(data, tmp_path):
         run(adapter, data, tmp_path)
     assert adapter.loads == 0 and not describe_store("test-measuring-av", "S1", tmp_path / "out").path.exists()
     assert run(adapter, data, tmp_path, setting="S0").done == len(NAMES)  # S0 needs none
+
+
+@pytest.fixture(scope="module")
+def speech_dataset(tmp_path_factory):
+    """Two clips with a moving square and a spoken sound track (espeak-ng), plus subtitles."""
+    from media_helpers import espeak_available
+
+    if not espeak_available():
+        pytest.skip("espeak-ng is not installed (apt-get install espeak-ng); .ci/run installs it")
+    import pandas as pd
+
+    root = tmp_path_factory.mktemp("speech") / "data"
+    names = NAMES[:2]
+    for name, text in zip(names, ("I am so happy to see you.", "Leave me alone, please."), strict=True):
+        make_video(root / "video" / f"{name}.mp4", seconds=1.0, fps=8, speech=text)
+    pd.DataFrame({"name": list(names), "chinese": ["", ""], "english": [f"subtitle of {n}" for n in names]}).to_csv(
+        root / "subtitle_chieng.csv", index=False)
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("baseline", ["Video-LLaVA", "LLaVA-NeXT-Video", "Qwen2-Audio-7B-Instruct", "Qwen2.5-Omni"])
+def test_every_native_adapter_runs_through_the_runner(baseline, speech_dataset, tmp_path):
+    """Registry spec + tiny random checkpoint + real media decoding + the store, for each native adapter."""
+    pytest.importorskip("transformers")
+    from describe_models_helpers import TINY_ADAPTER_KWARGS, TINY_BUILDERS
+
+    from ovmer.describe.registry import create_adapter, get_baseline
+
+    spec = get_baseline(baseline)
+    model = TINY_BUILDERS[baseline](tmp_path / "tiny")
+    adapter = create_adapter(baseline, model_path=str(model), max_new_tokens=6, **TINY_ADAPTER_KWARGS.get(baseline, {}))
+    seen = []
+    describe = adapter.describe
+
+    def watching(message):
+        seen.append(message)
+        return describe(message)
+
+    adapter.describe = watching
+    summary = run_describe(adapter, "S1", speech_dataset, spec=spec, store_root=tmp_path / "out", progress=False)
+    assert (summary.done, summary.failed) == (2, 0), summary.failures
+    for message in seen:  # the media the spec asks for, decoded from the mp4 (audio from its speech track)
+        assert (message.video() is not None) == ("video" in spec.modalities)
+        assert (message.audio() is not None) == ("audio" in spec.modalities)
+        if message.audio() is not None:
+            assert message.audio().sample_rate == 16_000 and abs(message.audio().waveform).max() > 0.01
+        assert "subtitle of" in (message.subtitle() or message.text())
+    records = describe_store(spec.name, "S1", tmp_path / "out").latest()
+    assert list(records) == list(NAMES[:2])
+    assert all(r.ok and isinstance(r.value, str) and r.value == r.raw for r in records.values())
+    again = run_describe(adapter, "S1", speech_dataset, spec=spec, store_root=tmp_path / "out", progress=False)
+    assert (again.done, again.skipped) == (0, 2)  # resumed: nothing recomputed
