@@ -396,3 +396,16 @@ def test_a_limit_below_one_is_refused(tmp_path: Path) -> None:
     for limit in (0, -2):
         with pytest.raises(OvmerError, match=f"limit must be a positive number of samples, got {limit}"):
             run_extract("mine", "S0", backend=replay, descriptions={"x": "hi"}, limit=limit, store_root=tmp_path)
+
+
+def test_auto_source_warns_when_the_store_holds_fewer_descriptions_than_released(tmp_path) -> None:
+    from ovmer.llm.inputs import stage_descriptions
+    from ovmer.store import Record, ResultsStore, store_path
+
+    store = ResultsStore(store_path("merge", "Otter", "S2", tmp_path))
+    store.append(Record("sample_00000000", "ok", "k", raw="She smiles.", value="She smiles."))
+    with pytest.warns(UserWarning, match=r"store's 1 finished nosubtitle-addsub descriptions of Otter, not the 332"):
+        texts, origin = stage_descriptions("Otter", "S2", "auto", tmp_path)
+    assert texts == {"sample_00000000": "She smiles."} and origin == str(store.path)
+    texts, _ = stage_descriptions("Otter", "S2", "released", tmp_path)
+    assert len(texts) == 332

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -77,6 +78,15 @@ def stage_descriptions(
     if source in ("auto", "store") and path.is_file():
         values = {n: v for n, v in ResultsStore(path).values().items() if isinstance(v, str)}
         if values:
+            if source == "auto" and baseline in RELEASED_BASELINES:
+                released = len(load_released_descriptions(baseline, setting))
+                if len(values) < released:
+                    warnings.warn(
+                        f"{path}: using the results store's {len(values)} finished {setting.value} "
+                        f"descriptions of {baseline}, not the {released} released ones; pass "
+                        f"source='released' (--source released) for all of them",
+                        stacklevel=2,
+                    )
             return values, str(path)
     if source == "store":
         raise OvmerError(
