@@ -25,8 +25,11 @@ CORPUS = [
 ]
 
 
-def build_tiny_chat_model(folder: Path, seed: int = 0) -> Path:
-    """A 2-layer random Qwen2 causal LM with a byte-level BPE tokenizer and a chat template, all offline."""
+def build_tiny_chat_model(folder: Path, seed: int = 0, **config: Any) -> Path:
+    """A 2-layer random Qwen2 causal LM with a byte-level BPE tokenizer and a chat template, all offline.
+
+    ``config`` overrides the model's size settings (``Qwen2Config`` fields).
+    """
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
@@ -48,22 +51,25 @@ def build_tiny_chat_model(folder: Path, seed: int = 0) -> Path:
         additional_special_tokens=["<|im_start|>"],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
-    config = Qwen2Config(
+    settings = {
+        "hidden_size": 32,
+        "intermediate_size": 64,
+        "num_hidden_layers": 2,
+        "num_attention_heads": 4,
+        "num_key_value_heads": 2,
+        "head_dim": 8,
+        "max_position_embeddings": 2048,
+        "tie_word_embeddings": False,  # tied random weights just echo the last prompt token
+    } | config
+    model_config = Qwen2Config(
         vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=8,
-        max_position_embeddings=2048,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
-        tie_word_embeddings=False,  # tied random weights just echo the last prompt token
+        **settings,
     )
     torch.manual_seed(seed)
-    model = Qwen2ForCausalLM(config).eval()
+    model = Qwen2ForCausalLM(model_config).eval()
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(folder)
     tokenizer.save_pretrained(folder)

@@ -63,33 +63,17 @@ def vllm_env(cache: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The helper's model and tokenizer, with the weights swapped for vLLM's CPU attention (head_dim >= 32)."""
-    import torch
-    from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
-
-    folder = build_tiny_chat_model(tmp_path_factory.mktemp("tiny-qwen2"))
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    config = Qwen2Config(
-        vocab_size=len(tokenizer),
+    """The helper's tiny chat model, sized for vLLM's CPU attention (head_dim >= 32)."""
+    return build_tiny_chat_model(
+        tmp_path_factory.mktemp("tiny-qwen2"),
         hidden_size=64,
         intermediate_size=128,
-        num_hidden_layers=2,
         num_attention_heads=2,
         num_key_value_heads=1,
         head_dim=32,
-        max_position_embeddings=2048,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-        tie_word_embeddings=False,
         # Large random weights give well-separated logits, so greedy picks cannot flip between engines.
         initializer_range=0.5,
     )
-    torch.manual_seed(0)
-    for old in folder.glob("model*.safetensors"):
-        old.unlink()
-    Qwen2ForCausalLM(config).eval().save_pretrained(folder)
-    return folder
 
 
 def free_port() -> int:
