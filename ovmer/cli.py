@@ -1,7 +1,8 @@
 """The ``ovmer`` command line: a lazy registry of subcommands.
 
-Each entry maps a command name to ``"module"``; that module defines
-``HELP`` (one line), ``add_arguments(parser)`` and ``main(args) -> int``. Only
+Each entry maps a command name to ``"module"`` and a help line; that module defines
+``add_arguments(parser)`` and ``main(args) -> int`` (or ``add_<command>_arguments`` and
+``main_<command>`` where one module serves several commands). Only
 the chosen command's module is imported, so ``ovmer --help`` stays fast.
 """
 
@@ -9,36 +10,36 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
-import importlib
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
+from types import ModuleType
 
+from ovmer import __version__
 from ovmer.errors import OvmerError
+from ovmer.registry import Registry, did_you_mean
 
-COMMANDS: dict[str, tuple[str, str]] = {
-    # name: (module, one-line help)
-    "fetch": ("ovmer.assets.cli", "download or copy the authors' public assets and verify them"),
-    "import-released": ("ovmer.store.cli", "import the authors' released outputs into the results store"),
-    "export": ("ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
-    "score": ("ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
-    "describe": ("ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),
-    "describe-merge": ("ovmer.describe.cli", "merge describe shards into one store file, checking full coverage"),
-    "baselines": ("ovmer.describe.cli_baselines", "list the baseline MLLMs: modalities, frames, checkpoint, run mode"),
-    "asr": ("ovmer.describe.cli", "transcribe clips without subtitles (Whisper) into the store and a subtitle csv"),
-    "merge": ("ovmer.llm.cli", "clue merging (S2): merge nosubtitle descriptions with the subtitles via an LLM"),
-    "extract": ("ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
-    "group": ("ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
-    "fit-extractor": ("ovmer.extract.cpu.cli", "fit the model-free CPU label extractor on the released label pairs"),
-    "reproduce": ("ovmer.reproduce.cli", "regenerate the paper's tables and figures by running the notebooks"),
-}
+COMMANDS: Registry[ModuleType] = Registry("command", missing_hint="(`ovmer --help` lists them)")
+for _name, _module, _help in (
+    ("fetch", "ovmer.assets.cli", "download or copy the authors' public assets and verify them"),
+    ("import-released", "ovmer.store.cli", "import the authors' released outputs into the results store"),
+    ("export", "ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
+    ("score", "ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
+    ("describe", "ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),
+    ("describe-merge", "ovmer.describe.cli", "merge describe shards into one store file, checking full coverage"),
+    ("baselines", "ovmer.describe.cli_baselines", "list the baseline MLLMs: modalities, frames, checkpoint, run mode"),
+    ("asr", "ovmer.describe.cli", "transcribe clips without subtitles (Whisper) into the store and a subtitle csv"),
+    ("merge", "ovmer.llm.cli", "clue merging (S2): merge nosubtitle descriptions with the subtitles via an LLM"),
+    ("extract", "ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
+    ("group", "ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
+    ("fit-extractor", "ovmer.extract.cpu.cli", "fit the model-free CPU label extractor on the released label pairs"),
+    ("reproduce", "ovmer.reproduce.cli", "regenerate the paper's tables and figures by running the notebooks"),
+):
+    COMMANDS.register(_name, _module, _help)
 
 
 def _usage() -> str:
-    width = max(len(name) for name in COMMANDS)
-    lines = ["usage: ovmer COMMAND [options]", "", "commands:"]
-    lines += [f"  {name:<{width}}  {help_}" for name, (_, help_) in sorted(COMMANDS.items())]
+    lines = ["usage: ovmer COMMAND [options]", "", "commands:", COMMANDS.listing()]
     lines += ["", "`ovmer COMMAND --help` describes a command."]
     return "\n".join(lines)
 
@@ -49,19 +50,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_usage())
         return 0 if args else 2
     if args[0] == "--version":
-        from ovmer import __version__
-
         print(__version__)
         return 0
     name, rest = args[0], args[1:]
     if name not in COMMANDS:
-        close = difflib.get_close_matches(name, COMMANDS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        print(f"ovmer: unknown command {name!r}.{hint}\n\n{_usage()}", file=sys.stderr)
+        print(f"ovmer: unknown command {name!r}.{did_you_mean(name, COMMANDS)}\n\n{_usage()}", file=sys.stderr)
         return 2
-    module_name, help_ = COMMANDS[name]
-    module = importlib.import_module(module_name)
-    parser = argparse.ArgumentParser(prog=f"ovmer {name}", description=help_)
+    module = COMMANDS.get(name)
+    parser = argparse.ArgumentParser(prog=f"ovmer {name}", description=COMMANDS.entry(name).help)
     adder = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
     runner = getattr(module, f"main_{name.replace('-', '_')}", None) or module.main
     adder(parser)

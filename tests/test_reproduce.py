@@ -462,7 +462,7 @@ def test_extra_baselines_are_staged_into_the_run_store(tmp_path: Path) -> None:
 def test_reproduce_is_a_registered_command(capsys: pytest.CaptureFixture[str]) -> None:
     from ovmer.cli import COMMANDS, main
 
-    assert COMMANDS["reproduce"][0] == "ovmer.reproduce.cli"
+    assert COMMANDS.entry("reproduce").target == "ovmer.reproduce.cli"
     with pytest.raises(SystemExit) as exit_info:
         main(["reproduce", "--help"])
     assert exit_info.value.code == 0
