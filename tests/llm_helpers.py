@@ -119,6 +119,18 @@ class ChatServer:
                     server.headers.append(dict(self.headers))
                     server.in_flight += 1
                     server.max_in_flight = max(server.max_in_flight, server.in_flight)
+                finished = False
+
+                def finish() -> None:
+                    # A request stops counting once its reply is ready, before a byte of it is sent:
+                    # the client may start its next request as soon as it has read this reply, which
+                    # can be before this thread runs again.
+                    nonlocal finished
+                    if not finished:
+                        finished = True
+                        with server._lock:
+                            server.in_flight -= 1
+
                 try:
                     if self.path != "/v1/chat/completions":
                         reply = Reply(status=404, raw_body=b'{"error": "not found"}')
@@ -141,6 +153,7 @@ class ChatServer:
                                 ],
                             }
                         ).encode()
+                    finish()
                     self.send_response(reply.status)
                     self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
@@ -151,8 +164,7 @@ class ChatServer:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (a timeout test)
                 finally:
-                    with server._lock:
-                        server.in_flight -= 1
+                    finish()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
