@@ -199,6 +199,17 @@ class Registry(Generic[T]):
 
     # -- listing -----------------------------------------------------------------------------------
 
+    def __getitem__(self, name: str) -> T:
+        """``registry[name]`` is :meth:`get` (registries replaced plain dicts; their indexing still works)."""
+        return self.get(name)
+
+    def values(self) -> list[T]:
+        """Every registered object in registration order (lazy targets are imported)."""
+        return [self.get(name) for name in self._entries]
+
+    def items(self) -> list[tuple[str, T]]:
+        return [(name, self.get(name)) for name in self._entries]
+
     def names(self) -> list[str]:
         return list(self._entries)
 

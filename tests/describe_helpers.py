@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from ovmer.describe.adapter import BaselineSpec, DescribeAdapter, FramePolicy
-from ovmer.describe.message import Message
+from ovmer.messages import Chat
 
 AV_SPEC = BaselineSpec(
     name="test-measuring-av",
@@ -49,7 +49,7 @@ class MeasuringAdapter(DescribeAdapter):
     def load(self) -> None:
         self.loads += 1
 
-    def describe(self, message: Message) -> str:
+    def describe(self, message: Chat) -> str:
         self.calls.append(message.name)
         if self.calls_file is not None:
             with open(self.calls_file, "a", encoding="utf-8") as handle:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ovmer.describe.message import AudioPart, Message, TextPart, VideoPart
+from ovmer.messages import AudioPart, Chat, TextPart, VideoPart
 
 HIDDEN = 32
 WORDS = [
@@ -215,18 +215,18 @@ EXPECTED_TOKENS: dict[str, dict[str, int]] = {
 def tiny_message(
     name: str = "sample_0001", frames: int = TEST_FRAMES, audio_seconds: float = TEST_AUDIO_SECONDS,
     seed: int = 0, text: str = "watch the person and describe their emotional state",
-) -> Message:
+) -> Chat:
     """A message with random RGB frames (48x64, not square on purpose) and a 16 kHz tone."""
     rng = np.random.default_rng(seed)
     video = rng.integers(0, 256, size=(frames, 48, 64, 3), dtype=np.uint8)
     t = np.arange(int(audio_seconds * 16000)) / 16000
     audio = (0.3 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
-    return Message(
-        name=name,
-        parts=(
+    return Chat.user(
+        (
             TextPart(text),
             VideoPart(frames=video, timestamps=tuple(i * 0.5 for i in range(frames)), source=f"{name}.mp4"),
             AudioPart(waveform=audio, source=f"{name}.wav"),
         ),
         system="you are an expert",
+        name=name,
     )

@@ -175,7 +175,7 @@ def test_subtitle_csv_fills_only_empty_cells_unless_overwrite(tmp_path):
 
 
 def test_backend_errors_are_clear(tmp_path):
-    with pytest.raises(OvmerError, match="did you mean 'whisperx'"):
+    with pytest.raises(OvmerError, match="unknown ASR backend 'wisperx'. Did you mean 'whisperx'"):
         create_transcriber("wisperx", str(tmp_path))
     assert isinstance(create_transcriber("WhisperX", str(tmp_path)), WhisperXTranscriber)
     with pytest.raises(OvmerError, match="ASR model folder does not exist"):

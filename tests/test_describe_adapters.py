@@ -27,9 +27,9 @@ from describe_models_helpers import (  # noqa: E402
 )
 
 from ovmer.describe.adapters import _hf  # noqa: E402
-from ovmer.describe.message import AudioPart, Message, TextPart  # noqa: E402
 from ovmer.describe.registry import create_adapter  # noqa: E402
 from ovmer.errors import OvmerError  # noqa: E402
+from ovmer.messages import AudioPart, Chat, TextPart  # noqa: E402
 
 # The submodule that receives the raw media, and how many units (frames, patches, mel frames) it must get.
 ENCODER_INPUTS = {
@@ -92,7 +92,7 @@ def test_greedy_descriptions_are_reproducible(tiny_models, name: str) -> None:
     first = adapter.describe(message)
     assert adapter.describe(message) == first
     # the prompt text reaches the model: a different instruction changes the ids
-    other = replace(message, parts=(TextPart("listen to the voice"), *message.parts[1:]))
+    other = message.with_parts((TextPart("listen to the voice"), *message.parts[1:]))
     assert not torch.equal(adapter.build_inputs(message)["input_ids"], adapter.build_inputs(other)["input_ids"])
 
 
@@ -135,14 +135,14 @@ def test_omni_pads_an_odd_frame_count_and_times_the_grid(tiny_models) -> None:
 def test_omni_accepts_audio_only_or_video_only(tiny_models) -> None:
     adapter = _loaded(tiny_models, "Qwen2.5-Omni")
     full = tiny_message()
-    audio_only = replace(full, parts=tuple(p for p in full.parts if p.kind != "video"))
-    video_only = replace(full, parts=tuple(p for p in full.parts if p.kind != "audio"))
+    audio_only = full.with_parts(tuple(p for p in full.parts if p.kind != "video"))
+    video_only = full.with_parts(tuple(p for p in full.parts if p.kind != "audio"))
     audio_inputs = adapter.build_inputs(audio_only)
     assert "pixel_values_videos" not in audio_inputs and "input_features" in audio_inputs
     assert "input_features" not in adapter.build_inputs(video_only)
     assert isinstance(adapter.describe(audio_only), str)
     with pytest.raises(OvmerError, match="needs video and/or audio"):
-        adapter.build_inputs(replace(full, parts=(TextPart("hi"),)))
+        adapter.build_inputs(full.with_parts((TextPart("hi"),)))
 
 
 def test_omni_video_patches_match_the_video_processor_layout() -> None:
@@ -171,14 +171,14 @@ def test_omni_video_patches_match_the_video_processor_layout() -> None:
 def test_video_models_refuse_messages_without_usable_frames(tiny_models, name: str) -> None:
     adapter = _loaded(tiny_models, name)
     message = tiny_message(name="clip_007")
-    no_video = replace(message, parts=tuple(p for p in message.parts if p.kind != "video"))
+    no_video = message.with_parts(tuple(p for p in message.parts if p.kind != "video"))
     with pytest.raises(OvmerError, match="sample clip_007: this model needs video frames"):
         adapter.describe(no_video)
     video = message.video()
-    float_frames = replace(message, parts=(message.parts[0], replace(video, frames=video.frames / 255.0)))
+    float_frames = message.with_parts((message.parts[0], replace(video, frames=video.frames / 255.0)))
     with pytest.raises(OvmerError, match=r"clip_007 \(clip_007.mp4\): frames must be uint8"):
         adapter.describe(float_frames)
-    empty = replace(message, parts=(message.parts[0], replace(video, frames=video.frames[:0])))
+    empty = message.with_parts((message.parts[0], replace(video, frames=video.frames[:0])))
     with pytest.raises(OvmerError, match="no video frames"):
         adapter.describe(empty)
 
@@ -193,12 +193,12 @@ def test_audio_model_refuses_bad_audio(tiny_models) -> None:
     }
     for problem, part in cases.items():
         with pytest.raises(OvmerError, match=rf"sample s1 \(a.wav\): .*{problem}"):
-            adapter.describe(Message(name="s1", parts=(text, part)))
+            adapter.describe(Chat.user((text, part), name="s1"))
     with pytest.raises(OvmerError, match="needs audio"):
-        adapter.describe(Message(name="s1", parts=(text,)))
+        adapter.describe(Chat.user((text,), name="s1"))
     # 160 samples = 1 mel frame, which the encoder reduces to no token at all
     with pytest.raises(OvmerError, match=r"sample s1 \(a.wav\): audio too short"):
-        adapter.describe(Message(name="s1", parts=(text, AudioPart(np.zeros(160, np.float32), source="a.wav"))))
+        adapter.describe(Chat.user((text, AudioPart(np.zeros(160, np.float32), source="a.wav")), name="s1"))
 
 
 def test_missing_model_folder_is_a_clear_error(tmp_path: Path) -> None:

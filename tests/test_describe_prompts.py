@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -24,6 +23,7 @@ from ovmer.describe.prompts import (
     render_describe_prompt,
 )
 from ovmer.errors import OvmerError
+from ovmer.messages import SubtitlePart
 from ovmer.settings import Setting
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "describe_prompts.json"
@@ -40,7 +40,9 @@ def _rendered_prompts() -> dict[str, dict[str, str]]:
     out = {}
     for variant, modalities in MODALITIES.items():
         for setting in ("nosubtitle", "subtitle"):
-            out[f"{variant}/{setting}"] = asdict(render_describe_prompt(setting, modalities, subtitle=SUBTITLE))
+            prompt = render_describe_prompt(setting, modalities, subtitle=SUBTITLE)
+            out[f"{variant}/{setting}"] = {"id": prompt.id, "sha256": prompt.sha256, "system": prompt.system,
+                                           "text": prompt.text}
     return out
 
 
@@ -130,8 +132,8 @@ def test_a_well_formed_template_parses(tmp_path: Path) -> None:
     path = tmp_path / "describe-test-v1.txt"
     path.write_text("# comment\n" + GOOD_TEMPLATE)
     template = parse_prompt_template(path)
-    assert (template.id, template.system, template.instruction, template.subtitle) == (
-        "describe-test-v1", "S", "I", "Sub: {subtitle}")
+    assert (template.id, dict(template.sections)) == (
+        "describe-test-v1", {"system": "S", "instruction": "I", "subtitle": "Sub: {subtitle}"})
 
 
 @pytest.mark.parametrize(
@@ -153,5 +155,14 @@ def test_malformed_templates_are_refused_with_the_file_named(tmp_path: Path, tex
 
 
 def test_unknown_prompt_id() -> None:
-    with pytest.raises(OvmerError, match="no prompt 'describe-nope'"):
+    with pytest.raises(OvmerError, match="unknown prompt 'describe-nope'.*Known prompts: .*describe-video-v1"):
         load_prompt_template("describe-nope")
+
+
+def test_the_subtitle_is_a_part_of_its_own_rendered_by_the_prompt() -> None:
+    """The user turn's text parts: the subtitle (raw, with the prompt's line for it), then the instruction."""
+    with_sub = render_describe_prompt("subtitle", MODALITIES["video"], subtitle=SUBTITLE)
+    subtitle, instruction = with_sub.parts
+    assert isinstance(subtitle, SubtitlePart) and subtitle.text == SUBTITLE == with_sub.subtitle
+    assert with_sub.text == subtitle.rendered + "\n" + instruction.text
+    assert render_describe_prompt("nosubtitle", MODALITIES["video"]).parts == (instruction,)

@@ -1,16 +1,20 @@
 """The per-model contract of the describe stage.
 
 An adapter knows one model family: ``load()`` builds the model (heavy imports
-happen there), ``describe(message)`` turns one :class:`Message` into text.
-Nothing model-specific lives outside the adapter's own file.
+happen there), ``describe(message)`` turns one :class:`~ovmer.messages.Chat`
+(the sample's user turn: media, subtitle and instruction parts, after the
+prompt's system turn) into text. Nothing model-specific lives outside the
+adapter's own file; a new model is one adapter file plus one registry line in
+:mod:`ovmer.describe.registry`.
 """
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ovmer.describe.message import Message
+from ovmer.messages import Chat
 
 Modality = Literal["video", "audio", "text"]
 RunMode = Literal["native", "external", "replay"]
@@ -33,6 +37,10 @@ class FramePolicy:
         return "-"
 
 
+# Frames taken when a spec names no policy: enough for any video model, bounded memory.
+DEFAULT_FRAMES = FramePolicy(num_frames=8)
+
+
 @dataclass(frozen=True)
 class BaselineSpec:
     """One system of the paper (or a newer one) and how this package runs it."""
@@ -48,9 +56,14 @@ class BaselineSpec:
     released: bool = False  # the authors published this system's OV-MERD outputs (importable as a replay)
     upstream: str = ""  # where the authors' own inference code lives (for external runs)
 
+    @property
+    def frame_policy(self) -> FramePolicy:
+        """The frames actually sampled: the spec's policy, or :data:`DEFAULT_FRAMES` when it names none."""
+        return self.frames if self.frames != FramePolicy() else DEFAULT_FRAMES
 
-class DescribeAdapter:
-    """Base class: subclasses set ``spec`` and implement ``load`` and ``describe``."""
+
+class DescribeAdapter(ABC):
+    """Base class: subclasses set ``spec`` and implement :meth:`load` and :meth:`describe`."""
 
     spec: BaselineSpec
 
@@ -62,11 +75,13 @@ class DescribeAdapter:
         self.max_new_tokens = max_new_tokens
         self.do_sample = do_sample
 
+    @abstractmethod
     def load(self) -> None:
-        raise NotImplementedError
+        """Build the model (the runner calls this once, and only when a sample is left to do)."""
 
-    def describe(self, message: Message) -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self, message: Chat) -> str:
+        """The description of one sample."""
 
     def generation_settings(self) -> dict[str, object]:
         """Everything besides the inputs that the output depends on (part of the store key)."""

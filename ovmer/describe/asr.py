@@ -2,7 +2,9 @@
 
 The MER2025 data ships ``subtitle_chieng.csv``; users describing their own clips
 need this stage before the ``subtitle`` setting. Two backends behind one tiny
-contract (``load()``, ``transcribe(waveform) -> str``), chosen by name:
+contract (:class:`~ovmer.describe.transcriber.Transcriber`: ``load()``,
+``transcribe(waveform) -> str``), one file each in
+:mod:`ovmer.describe.transcribers`, chosen by name in :data:`ASR_BACKENDS`:
 
 * ``whisper``: transformers' ``WhisperForConditionalGeneration`` and
   ``WhisperProcessor`` from a local model folder (any Whisper checkpoint saved
@@ -17,158 +19,44 @@ them into the dataset's ``subtitle_chieng.csv`` columns.
 
 from __future__ import annotations
 
-import difflib
-import importlib
 import os
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
+from ovmer.data.mer2025 import load_mer2025
+from ovmer.describe.media import load_audio
+from ovmer.describe.selection import parse_shard, select_names
+from ovmer.describe.transcriber import SAMPLE_RATE, Task, Transcriber
+from ovmer.describe.transcribers.whisper import WINDOW_SECONDS, WhisperTranscriber
+from ovmer.describe.transcribers.whisperx import WhisperXTranscriber
 from ovmer.errors import OvmerError
+from ovmer.keys import FileIdentities, asr_key, model_fingerprint
+from ovmer.registry import Registry
 from ovmer.settings import Setting
-from ovmer.store.jsonl import ResultsStore, compute_key, store_path
+from ovmer.store.jsonl import ResultsStore, store_path
 from ovmer.store.runner import StageSummary, WorkItem, run_stage
+
+__all__ = [
+    "ASR_BACKENDS", "ASR_SETTING", "SAMPLE_RATE", "STAGE", "WINDOW_SECONDS", "Task", "Transcriber",
+    "WhisperTranscriber", "WhisperXTranscriber", "asr_store", "create_transcriber", "default_store_name",
+    "run_asr", "write_subtitle_csv",
+]
 
 STAGE = "asr"
 ASR_SETTING = Setting.NOSUBTITLE
-SAMPLE_RATE = 16_000
-WINDOW_SECONDS = 30  # Whisper's fixed input length
-Task = Literal["transcribe", "translate"]
 
-ASR_BACKENDS: dict[str, str] = {
-    "whisper": "ovmer.describe.asr:WhisperTranscriber",
-    "whisperx": "ovmer.describe.asr:WhisperXTranscriber",
-}
-
-
-class Transcriber:
-    """Base of the ASR backends: ``load()`` then ``transcribe(waveform)`` on 16 kHz mono float32."""
-
-    backend = ""
-
-    def __init__(
-        self,
-        model_path: str,
-        device: str = "cpu",
-        dtype: str = "auto",
-        language: str | None = None,
-        task: Task = "transcribe",
-        max_new_tokens: int = 200,
-    ) -> None:
-        if task not in ("transcribe", "translate"):
-            raise OvmerError(f"ASR task must be transcribe or translate, got {task!r}")
-        self.model_path = model_path
-        self.device = device
-        self.dtype = dtype
-        self.language = language
-        self.task = task
-        self.max_new_tokens = max_new_tokens
-
-    def settings(self) -> dict[str, Any]:
-        """Everything besides the audio that the text depends on (part of the store key)."""
-        return {"backend": self.backend, "language": self.language, "task": self.task,
-                "max_new_tokens": self.max_new_tokens, "dtype": self.dtype}
-
-    def load(self) -> None:
-        raise NotImplementedError
-
-    def transcribe(self, waveform: np.ndarray) -> str:
-        raise NotImplementedError
-
-
-def _torch_dtype(dtype: str, device: str) -> Any:
-    import torch
-
-    if dtype == "auto":
-        return torch.float16 if device.startswith("cuda") else torch.float32
-    try:
-        return {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}[dtype]
-    except KeyError:
-        raise OvmerError(f"dtype must be auto, float32, float16 or bfloat16, got {dtype!r}") from None
-
-
-def _check_model_folder(model_path: str | None) -> Path:
-    if not model_path:
-        raise OvmerError("ASR needs --model-path: a local folder holding a Whisper checkpoint")
-    path = Path(model_path).expanduser()
-    if not path.exists():
-        raise OvmerError(f"{path}: ASR model folder does not exist")
-    return path
-
-
-class WhisperTranscriber(Transcriber):
-    """transformers Whisper from a local folder; greedy decoding, 30 s windows."""
-
-    backend = "whisper"
-
-    def load(self) -> None:
-        path = _check_model_folder(self.model_path)
-        import torch
-        from transformers import WhisperForConditionalGeneration, WhisperProcessor
-
-        self._torch = torch
-        self._dtype = _torch_dtype(self.dtype, self.device)
-        self.processor = WhisperProcessor.from_pretrained(str(path))
-        model = WhisperForConditionalGeneration.from_pretrained(str(path), dtype=self._dtype)
-        self.model = model.to(self.device).eval()
-        # The decoder's positions bound prompt + answer; leave room for the 4 prompt tokens.
-        room = int(self.model.config.max_target_positions) - 4
-        self._max_new = max(1, min(self.max_new_tokens, room))
-
-    def transcribe(self, waveform: np.ndarray) -> str:
-        window = WINDOW_SECONDS * SAMPLE_RATE
-        pieces = [waveform[i : i + window] for i in range(0, max(1, len(waveform)), window)]
-        features = self.processor.feature_extractor(
-            pieces, sampling_rate=SAMPLE_RATE, return_tensors="pt"
-        ).input_features.to(self.device, self._dtype)
-        kwargs: dict[str, Any] = {"max_new_tokens": self._max_new, "do_sample": False}
-        if self.language is not None or self.task != "transcribe":
-            kwargs.update(language=self.language, task=self.task)
-        with self._torch.inference_mode():
-            ids = self.model.generate(features, **kwargs)
-        texts = self.processor.batch_decode(ids, skip_special_tokens=True)
-        return " ".join(t.strip() for t in texts if t.strip())
-
-
-class WhisperXTranscriber(Transcriber):
-    """whisperx (``pip install whisperx``, see environment_whisperx.yml); batched with VAD."""
-
-    backend = "whisperx"
-
-    def __init__(self, *args: Any, batch_size: int = 16, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.batch_size = batch_size
-
-    def load(self) -> None:
-        try:
-            whisperx = importlib.import_module("whisperx")
-        except ImportError as exc:
-            raise OvmerError(
-                "the whisperx backend needs the whisperx package; create the environment in "
-                "environment_whisperx.yml, or use --backend whisper"
-            ) from exc
-        compute_type = "float16" if self.device.startswith("cuda") and self.dtype in ("auto", "float16") else "float32"
-        self.model = whisperx.load_model(
-            self.model_path, self.device, compute_type=compute_type, language=self.language, task=self.task
-        )
-
-    def transcribe(self, waveform: np.ndarray) -> str:
-        result = self.model.transcribe(waveform.astype(np.float32), batch_size=self.batch_size)
-        return " ".join(seg["text"].strip() for seg in result.get("segments", []) if seg.get("text", "").strip())
+ASR_BACKENDS: Registry[type[Transcriber]] = Registry("ASR backend", Transcriber)
+ASR_BACKENDS.register("whisper", "ovmer.describe.transcribers.whisper:WhisperTranscriber",
+                      "transformers Whisper from a local folder")
+ASR_BACKENDS.register("whisperx", "ovmer.describe.transcribers.whisperx:WhisperXTranscriber",
+                      "whisperx (CTranslate2, VAD batching; its own environment)")
 
 
 def create_transcriber(backend: str, model_path: str, **kwargs: Any) -> Transcriber:
     """The backend named ``backend`` (did-you-mean on typos), not yet loaded."""
-    backend = backend.strip().lower()
-    if backend not in ASR_BACKENDS:
-        close = difflib.get_close_matches(backend, ASR_BACKENDS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"unknown ASR backend {backend!r}{hint} (backends: {', '.join(ASR_BACKENDS)})")
-    module_name, class_name = ASR_BACKENDS[backend].split(":")
-    return getattr(importlib.import_module(module_name), class_name)(model_path, **kwargs)
+    return ASR_BACKENDS.get(backend.strip().lower())(model_path, **kwargs)
 
 
 def asr_store(name: str, store_root: str | os.PathLike[str] | None = None,
@@ -204,10 +92,6 @@ def run_asr(
     folder's files and the audio file's content. ``transcriber`` overrides the
     backend (an already built one).
     """
-    from ovmer.data.mer2025 import load_mer2025
-    from ovmer.describe.media import load_audio
-    from ovmer.describe.runner import FileIdentities, model_fingerprint, parse_shard, select_names
-
     shard = parse_shard(shard)
     engine = transcriber or create_transcriber(
         backend, model_path, device=device, dtype=dtype, language=language, task=task, max_new_tokens=max_new_tokens
@@ -223,7 +107,7 @@ def run_asr(
     for name in chosen:
         sample = layout[name]
         source = sample.audio if sample.audio is not None else sample.video
-        key = compute_key(stage=STAGE, settings=engine.settings(), model=model_id, audio=identities(source))
+        key = asr_key(settings=engine.settings(), model=model_id, audio=identities(source))
         items.append(WorkItem(name, key, source))
     loaded = False
 

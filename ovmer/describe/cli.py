@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from ovmer.describe.asr import asr_store, default_store_name, run_asr, write_subtitle_csv
+from ovmer.describe.merging import export_npz, merge_shards
+from ovmer.describe.registry import BASELINES, get_baseline
+from ovmer.describe.runner import run_describe
+from ovmer.describe.selection import describe_store, parse_shard
+from ovmer.devices import DTYPE_CHOICES
+from ovmer.errors import OvmerError
 from ovmer.store.runner import StageSummary
 
 
@@ -23,7 +31,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
                              " or a plain folder of clips")
     parser.add_argument("--model-path", metavar="P", help="local folder holding the model's weights")
     parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default cpu)")
-    parser.add_argument("--dtype", default="auto", choices=["auto", "float32", "float16", "bfloat16"])
+    parser.add_argument("--dtype", default="auto", choices=list(DTYPE_CHOICES))
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N samples")
     parser.add_argument("--shard", metavar="i/n", help="run shard i of n (0-based, every n-th sample)")
     parser.add_argument("--output", metavar="DIR", help="output folder holding store/ (default: OVMER_OUTPUT)")
@@ -46,9 +54,6 @@ def add_describe_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_describe(args: argparse.Namespace) -> int:
-    from ovmer.describe.runner import describe_store, export_npz, parse_shard, run_describe
-    from ovmer.errors import OvmerError
-
     shard = parse_shard(args.shard)
     if args.npz and shard:
         raise OvmerError("--npz exports a whole run; after sharded runs use `ovmer describe-merge --npz`")
@@ -69,8 +74,6 @@ def main_describe(args: argparse.Namespace) -> int:
         subtitle_language=args.subtitle_language,
         max_new_tokens=args.max_new_tokens,
     )
-    from ovmer.describe.registry import get_baseline
-
     name = get_baseline(args.baseline).name
     code = _print_summary(f"describe {name} {args.setting}", summary, describe_store(name, args.setting, args.output, shard).path)
     if args.npz:
@@ -90,11 +93,8 @@ def add_describe_merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_describe_merge(args: argparse.Namespace) -> int:
-    from ovmer.describe.registry import BASELINES, get_baseline
-    from ovmer.describe.runner import export_npz, merge_shards
-
     # Registry names are matched loosely (video-llava = Video-LLaVA); other names are store folders as given.
-    name = args.baseline if args.baseline in BASELINES else _registry_name(get_baseline, args.baseline)
+    name = BASELINES.canonical(args.baseline) if args.baseline in BASELINES else args.baseline
     result = merge_shards(
         name, args.setting, args.shards, data_dir=args.data, limit=args.limit,
         store_root=args.output, allow_errors=args.allow_errors,
@@ -103,15 +103,6 @@ def main_describe_merge(args: argparse.Namespace) -> int:
     if args.npz:
         print(f"exported {export_npz(name, args.setting, args.npz, store_root=args.output, skip_errors=args.allow_errors)}")
     return 0
-
-
-def _registry_name(lookup, name: str) -> str:
-    from ovmer.errors import OvmerError
-
-    try:
-        return lookup(name).name
-    except OvmerError:
-        return name
 
 
 def add_asr_arguments(parser: argparse.ArgumentParser) -> None:
@@ -128,12 +119,6 @@ def add_asr_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_asr(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
-    from ovmer.describe.asr import asr_store, default_store_name, run_asr, write_subtitle_csv
-    from ovmer.describe.runner import parse_shard
-    from ovmer.errors import OvmerError
-
     shard = parse_shard(args.shard)
     if not args.model_path:
         raise OvmerError("--model-path is required: a local folder holding a Whisper checkpoint")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "list the baseline MLLMs: modalities, frame policy, checkpoint and how each runs"
+from ovmer.describe.registry import baselines_table
 
 _COLUMNS = ["name", "modalities", "frames", "run", "checkpoint", "paper", "released"]
 
@@ -16,8 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.describe.registry import baselines_table
-
     table = baselines_table()
     if args.run:
         table = table[table["run"] == args.run]

@@ -45,14 +45,15 @@ import shutil
 import subprocess
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ovmer.describe.adapter import BaselineSpec, FramePolicy
+from ovmer.describe.adapter import BaselineSpec
+from ovmer.describe.inputs import media_kinds, media_paths
 from ovmer.errors import OvmerError
-from ovmer.store.jsonl import Record, ResultsStore
-from ovmer.store.runner import StageSummary, WorkItem
+from ovmer.store.jsonl import ResultsStore
+from ovmer.store.runner import Result, SampleFailure, StageSummary, WorkItem, run_stage
 
 PROTOCOL_VERSION = 1
 POLL_SECONDS = 0.1
@@ -66,12 +67,10 @@ def work_dir(store: ResultsStore) -> Path:
 
 def request_record(item: WorkItem, spec: BaselineSpec, visual: str = "frames") -> dict[str, Any]:
     """The request line for one sample (see the module docstring)."""
-    from ovmer.describe.runner import DEFAULT_FRAMES, media_kinds, media_paths
-
     payload = item.payload
     sample = payload.sample
     paths = media_paths(sample, media_kinds(spec, visual))
-    frames = spec.frames if spec.frames != FramePolicy() else DEFAULT_FRAMES
+    frames = spec.frame_policy
 
     def absolute(kind: str) -> str | None:
         path = paths.get(kind)
@@ -148,10 +147,15 @@ def _log_tail(log: Path) -> str:
     return text[-LOG_TAIL_CHARS:]
 
 
-def _take_up_earlier_runs(
-    root: Path, store: ResultsStore, pending: dict[str, WorkItem], summary: StageSummary, meta: dict[str, Any]
-) -> None:
-    """Store results left by a killed run whose request had the same key; then drop those run folders."""
+def _answer(item: WorkItem, status: str, text: str | None, error: str | None) -> tuple[WorkItem, Result]:
+    if status == "ok":
+        assert text is not None
+        return item, (text, text.strip())
+    return item, SampleFailure(error or "error")
+
+
+def _take_up_earlier_runs(root: Path, pending: dict[str, WorkItem]) -> Iterator[tuple[WorkItem, Result]]:
+    """Results left by a killed run whose request had the same key; then drop those run folders."""
     for run in sorted(p for p in root.glob("run-*") if p.is_dir()):
         requests, results = run / "requests.jsonl", run / "results.jsonl"
         keys: dict[str, str] = {}
@@ -168,11 +172,69 @@ def _take_up_earlier_runs(
             item = pending.get(name or "")
             if item is None or status != "ok" or keys.get(item.name) != item.key:
                 continue  # only finished results for the very same inputs are reused
-            store.append(Record(item.name, "ok", item.key, raw=text, value=text.strip(),
-                                meta={**meta, "external_run": run.name}))
-            summary.done += 1
             del pending[item.name]
+            assert text is not None
+            yield item, (text, text.strip(), {"external_run": run.name})
         shutil.rmtree(run, ignore_errors=True)
+
+
+def _exchange(
+    store: ResultsStore, todo: Sequence[WorkItem], spec: BaselineSpec, command: str, visual: str,
+    cwd: str | os.PathLike[str] | None,
+) -> Iterator[tuple[WorkItem, Result]]:
+    """The results of the items to do, as they arrive: taken up from a killed run, else from ``command``."""
+    pending = {item.name: item for item in todo}
+    root = work_dir(store)
+    yield from _take_up_earlier_runs(root, pending)
+    if not pending:
+        return
+
+    run = root / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
+    run.mkdir(parents=True, exist_ok=True)
+    requests, results, log = run / "requests.jsonl", run / "results.jsonl", run / "command.log"
+    with open(requests, "w", encoding="utf-8") as handle:
+        for item in pending.values():
+            handle.write(json.dumps(request_record(item, spec, visual), ensure_ascii=False) + "\n")
+    results.touch()
+    shell_command = command.replace("{requests}", shlex.quote(str(requests))).replace(
+        "{results}", shlex.quote(str(results))
+    )
+    env = {**os.environ, "OVMER_REQUESTS": str(requests), "OVMER_RESULTS": str(results)}
+    reader = _ResultReader(results)
+
+    def ingest(final: bool) -> Iterator[tuple[WorkItem, Result]]:
+        for number, line in reader.read(final=final):
+            name, status, text, error = _parse_result(line, f"{results}:{number}")
+            if name is None or name not in pending:
+                why = error or f"sample {name!r} was not requested or was already answered"
+                warnings.warn(f"{results}:{number}: ignored ({why})", stacklevel=2)
+                continue
+            yield _answer(pending.pop(name), status, text, error)
+
+    with open(log, "wb") as log_handle:
+        process = subprocess.Popen(
+            shell_command, shell=True, env=env, cwd=cwd, stdout=log_handle, stderr=subprocess.STDOUT
+        )
+        try:
+            while process.poll() is None:
+                yield from ingest(final=False)
+                time.sleep(POLL_SECONDS)
+            yield from ingest(final=True)
+        finally:
+            if process.poll() is None:  # interrupted: don't leave the model running
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    if pending:
+        tail = _log_tail(log)
+        reason = (
+            f"the external command exited with code {process.returncode} without a result for this sample"
+            + (f"; end of {log}:\n{tail}" if tail else f" (log: {log})")
+        )
+        for name in list(pending):
+            yield _answer(pending.pop(name), "error", None, reason)
 
 
 def run_external(
@@ -186,86 +248,20 @@ def run_external(
     meta: dict[str, Any] | None = None,
     cwd: str | os.PathLike[str] | None = None,
 ) -> StageSummary:
-    """Send the items not yet done to ``command`` and store its results as they arrive."""
-    from tqdm.auto import tqdm
+    """Send the items not yet done to ``command`` and store its results as they arrive.
 
+    The skip-and-record loop is :func:`ovmer.store.runner.run_stage`'s; every
+    failure the program reports (or the exit that left a sample unanswered) is
+    recorded, never taken for a broken setup, since the records carry the log's tail.
+    """
     if not command.strip():
         raise OvmerError("the external command is empty")
-    meta = {**(meta or {}), "runner": "external"}
-    summary = StageSummary()
-    done = store.done_keys()
-    pending: dict[str, WorkItem] = {}
-    for item in items:
-        if done.get(item.name) == item.key:
-            summary.skipped += 1
-        else:
-            pending[item.name] = item
-    root = work_dir(store)
-    _take_up_earlier_runs(root, store, pending, summary, meta)
-    if not pending:
-        return summary
-
-    run = root / f"run-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}"
-    run.mkdir(parents=True, exist_ok=True)
-    requests, results, log = run / "requests.jsonl", run / "results.jsonl", run / "command.log"
-    with open(requests, "w", encoding="utf-8") as handle:
-        for item in pending.values():
-            handle.write(json.dumps(request_record(item, spec, visual), ensure_ascii=False) + "\n")
-    results.touch()
-    shell_command = command.replace("{requests}", shlex.quote(str(requests))).replace(
-        "{results}", shlex.quote(str(results))
+    return run_stage(
+        store,
+        items,
+        desc=f"describe {spec.name} (external)",
+        progress=progress,
+        meta={**(meta or {}), "runner": "external"},
+        stream=lambda todo: _exchange(store, todo, spec, command, visual, cwd),
+        abort_after=None,
     )
-    env = {**os.environ, "OVMER_REQUESTS": str(requests), "OVMER_RESULTS": str(results)}
-
-    def record(name: str, status: str, text: str | None, error: str | None) -> None:
-        item = pending.pop(name)
-        if status == "ok":
-            assert text is not None
-            store.append(Record(name, "ok", item.key, raw=text, value=text.strip(), meta=dict(meta)))
-            summary.done += 1
-        else:
-            store.append(Record(name, "error", item.key, error=error, meta=dict(meta)))
-            summary.failed += 1
-            summary.failures[name] = error or "error"
-
-    reader = _ResultReader(results)
-    bar = tqdm(total=len(pending), desc=f"describe {spec.name} (external)", unit="sample", disable=not progress)
-
-    def ingest(final: bool) -> None:
-        for number, line in reader.read(final=final):
-            name, status, text, error = _parse_result(line, f"{results}:{number}")
-            if name is None or name not in pending:
-                why = error or f"sample {name!r} was not requested or was already answered"
-                warnings.warn(f"{results}:{number}: ignored ({why})", stacklevel=3)
-                continue
-            record(name, status, text, error)
-            bar.update(1)
-            bar.set_postfix(failed=summary.failed, refresh=False)
-
-    with open(log, "wb") as log_handle:
-        process = subprocess.Popen(
-            shell_command, shell=True, env=env, cwd=cwd, stdout=log_handle, stderr=subprocess.STDOUT
-        )
-        try:
-            while process.poll() is None:
-                ingest(final=False)
-                time.sleep(POLL_SECONDS)
-            ingest(final=True)
-        finally:
-            if process.poll() is None:  # interrupted: don't leave the model running
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-            bar.close()
-    code = process.returncode
-    if pending:
-        tail = _log_tail(log)
-        reason = (
-            f"the external command exited with code {code} without a result for this sample"
-            + (f"; end of {log}:\n{tail}" if tail else f" (log: {log})")
-        )
-        for name in list(pending):
-            record(name, "error", None, reason)
-    return summary

@@ -13,7 +13,6 @@ last frame when the clip has fewer frames than asked; ``fps`` takes one frame ev
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,8 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from ovmer.describe.adapter import FramePolicy
-from ovmer.describe.message import AUDIO_SAMPLE_RATE, AudioPart, VideoPart
 from ovmer.errors import OvmerError
+from ovmer.keys import file_identity
+from ovmer.messages import AUDIO_SAMPLE_RATE, AudioPart, VideoPart
+
+__all__ = ["FACE_STACK_FPS", "MediaError", "check_media_file", "file_identity", "fps_indices", "load_audio",
+           "load_faces", "load_video_frames", "select_indices", "uniform_indices"]
 
 # OpenFace face stacks carry no timestamps; MER clips are 25 fps, which fps-based policies assume.
 FACE_STACK_FPS = 25.0
@@ -42,21 +45,6 @@ def check_media_file(path: str | os.PathLike[str], what: str = "media file") -> 
     if path.stat().st_size == 0:
         raise MediaError(f"{path}: {what} is empty (0 bytes)")
     return path
-
-
-def file_identity(path: str | os.PathLike[str], chunk: int = 1 << 20) -> dict[str, object]:
-    """``{size, sha256}`` of a file (what a result depends on), or ``{missing: path}``.
-
-    Content, not mtime: shards run on other machines see the same identity after a copy.
-    """
-    path = Path(path)
-    if not path.is_file():
-        return {"missing": str(path)}
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while block := handle.read(chunk):
-            digest.update(block)
-    return {"size": path.stat().st_size, "sha256": digest.hexdigest()}
 
 
 # --------------------------------------------------------------------------- frame sampling

@@ -1,8 +1,8 @@
-"""Versioned describe prompts for the paper's two prompt settings.
+"""The describe stage's prompts for the paper's two prompt settings, from the one prompt store.
 
-The texts live in ``prompt_texts/<id>.txt`` (one file per modality variant and
-version); a prompt is identified by its id and the sha256 of its file, so a
-changed text can never pass for an old one. Settings:
+The texts are the ``describe-<variant>-v<N>`` files of :mod:`ovmer.prompts`,
+each with a ``system``, an ``instruction`` and a ``subtitle`` section (the
+subtitle section holds ``{subtitle}`` once). Settings:
 
 - ``nosubtitle`` (S0): the emotion-expert instruction alone;
 - ``subtitle`` (S1): the subtitle content first, then the same instruction.
@@ -17,98 +17,80 @@ audio+video models at both.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from ovmer.errors import OvmerError
+from ovmer.messages import SUBTITLE_FIELD, SubtitlePart, TextPart, part_text
+from ovmer.prompts import CURRENT_PROMPTS as STORE_CURRENT
+from ovmer.prompts import PROMPT_DIR, PromptTemplate, available_prompts, load_prompt, parse_prompt
 from ovmer.settings import Setting
 
-PROMPT_DIR = Path(__file__).resolve().parent / "prompt_texts"
+__all__ = [
+    "CURRENT_PROMPTS",
+    "PROMPT_DIR",
+    "SUBTITLE_FIELD",
+    "RenderedPrompt",
+    "available_prompts",
+    "describe_setting",
+    "load_prompt_template",
+    "parse_prompt_template",
+    "prompt_variant",
+    "render_describe_prompt",
+]
 
-# The prompt each modality variant uses now; bump the id (never edit a released file) to change a text.
-CURRENT_PROMPTS: dict[str, str] = {
-    "video": "describe-video-v1",
-    "audio": "describe-audio-v1",
-    "audiovideo": "describe-audiovideo-v1",
-}
-
-_SECTIONS = ("system", "instruction", "subtitle")
-_SECTION_LINE = re.compile(r"^--- (\w+)\s*$")
-SUBTITLE_FIELD = "{subtitle}"
-
-
-@dataclass(frozen=True)
-class PromptTemplate:
-    """One prompt file: its sections and the sha256 of its bytes."""
-
-    id: str
-    sha256: str
-    system: str
-    instruction: str
-    subtitle: str  # contains ``{subtitle}`` exactly once
-    path: Path
+VARIANTS = ("video", "audio", "audiovideo")
+# The prompt each modality variant uses now (bump the id in ovmer.prompts to change a text).
+CURRENT_PROMPTS: dict[str, str] = {variant: STORE_CURRENT[f"describe-{variant}"] for variant in VARIANTS}
+SECTIONS = ("system", "instruction", "subtitle")
 
 
 @dataclass(frozen=True)
 class RenderedPrompt:
-    """A prompt ready for a model: ``system`` for the system turn, ``text`` for the user turn."""
+    """A prompt ready for a model: ``system`` for the system turn, ``parts`` for the user turn's text.
+
+    ``parts`` is the subtitle (a :class:`~ovmer.messages.SubtitlePart` holding the
+    prompt's subtitle line) in the subtitle setting, then the instruction;
+    ``text`` is them rendered, one per line: what the store key hashes.
+    """
 
     id: str
     sha256: str
     system: str
-    text: str
+    parts: tuple[SubtitlePart | TextPart, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(part_text(part) or "" for part in self.parts)
+
+    @property
+    def subtitle(self) -> str | None:
+        return next((p.text for p in self.parts if isinstance(p, SubtitlePart)), None)
+
+
+def check_describe_template(template: PromptTemplate) -> PromptTemplate:
+    """``template`` if it has exactly the describe sections, else an error naming its file."""
+    where = template.path or template.id
+    unknown = [name for name in template.sections if name not in SECTIONS]
+    if unknown:
+        raise OvmerError(f"{where}: unknown section {unknown[0]!r}; expected one of {SECTIONS}")
+    missing = [name for name in SECTIONS if not template.sections.get(name)]
+    if missing:
+        raise OvmerError(f"{where}: missing or empty section(s): {', '.join(missing)}")
+    if template.sections["subtitle"].count(SUBTITLE_FIELD) != 1:
+        raise OvmerError(f"{where}: the subtitle section must contain {SUBTITLE_FIELD} exactly once")
+    return template
 
 
 def parse_prompt_template(path: Path) -> PromptTemplate:
-    raw = path.read_bytes()
-    sections: dict[str, list[str]] = {}
-    current: str | None = None
-    for number, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
-        match = _SECTION_LINE.match(line)
-        if match:
-            current = match.group(1)
-            if current not in _SECTIONS:
-                raise OvmerError(f"{path}:{number}: unknown section {current!r}; expected one of {_SECTIONS}")
-            if current in sections:
-                raise OvmerError(f"{path}:{number}: section {current!r} appears twice")
-            sections[current] = []
-        elif current is not None:
-            sections[current].append(line)
-        elif line.strip() and not line.startswith("#"):
-            raise OvmerError(f"{path}:{number}: text before the first '--- <section>' line")
-    texts = {name: "\n".join(lines).strip() for name, lines in sections.items()}
-    missing = [name for name in _SECTIONS if not texts.get(name)]
-    if missing:
-        raise OvmerError(f"{path}: missing or empty section(s): {', '.join(missing)}")
-    if texts["subtitle"].count(SUBTITLE_FIELD) != 1:
-        raise OvmerError(f"{path}: the subtitle section must contain {SUBTITLE_FIELD} exactly once")
-    return PromptTemplate(
-        id=path.stem,
-        sha256=hashlib.sha256(raw).hexdigest(),
-        system=texts["system"],
-        instruction=texts["instruction"],
-        subtitle=texts["subtitle"],
-        path=path,
-    )
+    """The describe prompt in ``path``, checked (see :func:`check_describe_template`)."""
+    return check_describe_template(parse_prompt(path))
 
 
-@cache
 def load_prompt_template(prompt_id: str) -> PromptTemplate:
-    """The template ``prompt_texts/<prompt_id>.txt``."""
-    path = PROMPT_DIR / f"{prompt_id}.txt"
-    if not path.is_file():
-        known = ", ".join(available_prompts())
-        raise OvmerError(f"no prompt {prompt_id!r} (looked for {path}); available: {known}")
-    return parse_prompt_template(path)
-
-
-def available_prompts() -> list[str]:
-    """Ids of every prompt file shipped with the package."""
-    return sorted(p.stem for p in PROMPT_DIR.glob("*.txt"))
+    """The describe prompt ``prompt_id`` of the prompt store, checked."""
+    return check_describe_template(load_prompt(prompt_id))
 
 
 def prompt_variant(modalities: Iterable[str]) -> str:
@@ -152,12 +134,9 @@ def render_describe_prompt(
     """
     parsed = describe_setting(setting)
     template = load_prompt_template(CURRENT_PROMPTS[prompt_variant(modalities)])
-    if parsed is Setting.NOSUBTITLE:
-        text = template.instruction
-    else:
+    parts: tuple[SubtitlePart | TextPart, ...] = (TextPart(template.section("instruction")),)
+    if parsed is Setting.SUBTITLE:
         if subtitle is None:
             raise OvmerError("the 'subtitle' setting needs the sample's subtitle, got None")
-        # One line, so the subtitle cannot smuggle in its own paragraph structure.
-        one_line = " ".join(str(subtitle).split())
-        text = template.subtitle.replace(SUBTITLE_FIELD, one_line) + "\n" + template.instruction
-    return RenderedPrompt(id=template.id, sha256=template.sha256, system=template.system, text=text)
+        parts = (SubtitlePart(str(subtitle), template.section("subtitle")), *parts)
+    return RenderedPrompt(id=template.id, sha256=template.sha256, system=template.section("system"), parts=parts)

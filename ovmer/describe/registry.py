@@ -17,13 +17,11 @@ torch, no transformers, no pandas.
 
 from __future__ import annotations
 
-import difflib
-import importlib
-import re
 from typing import TYPE_CHECKING, Any
 
 from ovmer.describe.adapter import BaselineSpec, DescribeAdapter, FramePolicy
 from ovmer.errors import OvmerError
+from ovmer.registry import Registry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -143,35 +141,36 @@ _SPECS: tuple[BaselineSpec, ...] = (
     ),
 )
 
-BASELINES: dict[str, BaselineSpec] = {spec.name: spec for spec in _SPECS}
 
 
-def _normalise(name: str) -> str:
-    """Compare names ignoring case, spaces, dashes, dots and underscores (``videollava`` = ``Video-LLaVA``)."""
-    return re.sub(r"[^0-9a-z]", "", name.lower())
+def _missing_model_package(name: str, exc: ImportError) -> str:
+    return (f"baseline {name!r} needs {exc.name or 'a missing package'} ({exc}); "
+            "install the model extras: pip install 'ovmer[models]'")
+
+
+# Names match loosely: ``videollava`` is Video-LLaVA.
+BASELINES: Registry[BaselineSpec] = Registry(
+    "baseline", BaselineSpec, loose=True, missing_hint="(`ovmer baselines` lists them)"
+)
+# The native adapter classes, by baseline name ("module:Class", imported only when one is created).
+ADAPTERS: Registry[type[DescribeAdapter]] = Registry(
+    "describe adapter", DescribeAdapter, on_import_error=_missing_model_package
+)
+for _spec in _SPECS:
+    BASELINES.register(_spec.name, _spec, _spec.notes)
+    if _spec.adapter:
+        ADAPTERS.register(_spec.name, _spec.adapter)
 
 
 def get_baseline(name: str) -> BaselineSpec:
     """The spec registered under ``name`` (case and punctuation ignored); unknown names suggest close ones."""
-    if name in BASELINES:
-        return BASELINES[name]
-    by_key = {_normalise(key): spec for key, spec in BASELINES.items()}
-    if _normalise(name) in by_key:
-        return by_key[_normalise(name)]
-    # Punctuation-free matches first: they rank "videolava" closest to Video-LLaVA, not VideoChat.
-    close_keys = difflib.get_close_matches(_normalise(name), list(by_key), n=3, cutoff=0.5)
-    close_names = difflib.get_close_matches(name, list(BASELINES), n=3, cutoff=0.5)
-    close = list(dict.fromkeys([by_key[key].name for key in close_keys] + close_names))[:3]
-    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    raise OvmerError(
-        f"unknown baseline {name!r}.{hint} Known baselines: {', '.join(BASELINES)} (`ovmer baselines` lists them)."
-    )
+    return BASELINES.get(name)
 
 
 def create_adapter(name: str, **kwargs: Any) -> DescribeAdapter:
     """Build (not load) the native adapter of ``name``; ``kwargs`` go to its constructor (model_path, device, dtype...)."""
     spec = get_baseline(name)
-    if spec.run != "native" or not spec.adapter:
+    if spec.run != "native" or spec.name not in ADAPTERS:
         how = {
             "external": "run it in its authors' environment through the external protocol of `ovmer describe`",
             "replay": "only its released outputs can be used (`ovmer import-released`)",
@@ -179,18 +178,7 @@ def create_adapter(name: str, **kwargs: Any) -> DescribeAdapter:
         released = " Its released OV-MERD outputs can be imported with `ovmer import-released`." if (
             spec.released and spec.run != "replay") else ""
         raise OvmerError(f"baseline {spec.name!r} has no native adapter: {how}.{released}")
-    module_name, _, class_name = spec.adapter.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise OvmerError(
-            f"baseline {spec.name!r} needs {exc.name or 'a missing package'} ({exc}); "
-            "install the model extras: pip install 'ovmer[models]'"
-        ) from exc
-    adapter_cls = getattr(module, class_name, None)
-    if adapter_cls is None or not (isinstance(adapter_cls, type) and issubclass(adapter_cls, DescribeAdapter)):
-        raise OvmerError(f"registry entry {spec.name!r} points at {spec.adapter!r}, which is not a DescribeAdapter")
-    adapter = adapter_cls(**kwargs)
+    adapter = ADAPTERS.get(spec.name)(**kwargs)
     # One adapter class can serve several registry entries (e.g. Omni 7B and 3B): the entry wins.
     adapter.spec = spec
     return adapter

@@ -13,14 +13,16 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ovmer.extract.cpu import load_or_fit
+from ovmer.keys import cpu_extract_key, rule_key
 from ovmer.labels import parse_labels
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
-from ovmer.llm.prompts import PromptTemplate, load_prompt
-from ovmer.llm.text_stage import BatchResults, TextStage, TextTask, one_at_a_time, rule_key
+from ovmer.llm.text_stage import BatchResults, TextStage, TextTask
+from ovmer.prompts import PromptTemplate, load_prompt
 from ovmer.settings import Setting
-from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage, store_path
+from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
 from ovmer.store.runner import WorkItem
 
 STAGE = "extract"
@@ -58,8 +60,6 @@ def _run_cpu(
     progress: bool,
     meta: dict[str, Any],
 ) -> StageSummary:
-    from ovmer.extract.cpu import load_or_fit
-
     extractor = load_or_fit()
     identity = cpu_identity(extractor)
     items = []
@@ -68,13 +68,7 @@ def _run_cpu(
             items.append(WorkItem(task.name, rule_key(STAGE, task.rule, task.inputs), task))
         else:
             description = clean(texts[task.name])
-            items.append(
-                WorkItem(
-                    task.name,
-                    compute_key(stage=STAGE, backend=CPU_BACKEND, model=identity, description=description),
-                    description,
-                )
-            )
+            items.append(WorkItem(task.name, cpu_extract_key(identity, description), description))
 
     def batch(chunk: Sequence[WorkItem]) -> BatchResults:
         results: BatchResults = [(None, []) for _ in chunk]
@@ -88,7 +82,6 @@ def _run_cpu(
     return run_stage(
         store,
         items,
-        one_at_a_time(batch),
         desc=f"{STAGE} (cpu)",
         progress=progress,
         meta={**meta, "backend": CPU_BACKEND, "model": identity},

@@ -12,13 +12,16 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ovmer.data import load_ovmerd
 from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import read_text_table, select_names
 from ovmer.llm.presets import GenerationSettings, get_preset
-from ovmer.llm.prompts import PromptTemplate, load_prompt
 from ovmer.llm.text_stage import TextStage, TextTask
+from ovmer.paths import cache_dir
+from ovmer.prompts import PromptTemplate, load_prompt
+from ovmer.scoring.grouping import GroupingCache, parse_groups
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, StageSummary, store_path
 
@@ -51,16 +54,10 @@ def stored_predictions(
     return read_predictions(path)
 
 
-def default_cache(model_id: str) -> Any:
-    from ovmer.scoring import grouping
-
-    factory = getattr(grouping, "default_cache", None)
-    if factory is not None:
-        return factory(model_id)
+def default_cache(model_id: str) -> GroupingCache:
+    """The grouping cache of one model: ``<data cache>/groupings/<model id, file-safe>.jsonl``."""
     slug = "".join(c if c.isalnum() or c in "-_." else "_" for c in model_id)
-    from ovmer.paths import cache_dir
-
-    return grouping.GroupingCache(cache_dir() / "groupings" / f"{slug}.jsonl")
+    return GroupingCache(cache_dir() / "groupings" / f"{slug}.jsonl")
 
 
 def run_group(
@@ -73,7 +70,7 @@ def run_group(
     store_root: str | os.PathLike[str] | None = None,
     predictions: Mapping[str, Sequence[str]] | str | os.PathLike[str] | None = None,
     ground_truth: Mapping[str, Sequence[str]] | None = None,
-    cache: Any = None,
+    cache: GroupingCache | str | os.PathLike[str] | None = None,
     limit: int | None = None,
     names: Sequence[str] | None = None,
     prompt: str = STAGE,
@@ -88,8 +85,6 @@ def run_group(
     OV-MERD's. ``cache`` is a ``GroupingCache`` or a path to one; by default
     one per model in the data folder's cache. Cached label sets are skipped.
     """
-    from ovmer.scoring.grouping import GroupingCache, parse_groups
-
     setting = Setting.parse(setting)
     settings = get_preset(settings)
     template: PromptTemplate = load_prompt(prompt)
@@ -100,8 +95,6 @@ def run_group(
     else:
         predicted = read_predictions(predictions)
     if ground_truth is None:
-        from ovmer.data import load_ovmerd
-
         ground_truth = load_ovmerd().ground_truth
     missing = [n for n in predicted if n not in ground_truth]
     if missing:

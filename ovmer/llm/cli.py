@@ -6,9 +6,14 @@ import argparse
 import sys
 from typing import Any
 
+from ovmer.data.released import RELEASED_BASELINES
+from ovmer.devices import DTYPE_CHOICES
 from ovmer.errors import OvmerError
-from ovmer.llm.presets import DEFAULT_PRESET, PRESETS
+from ovmer.extract import run_extract
+from ovmer.group import run_group
+from ovmer.llm.presets import DEFAULT_PRESET, PRESETS, get_preset
 from ovmer.llm.registry import BACKENDS
+from ovmer.merge import run_merge
 from ovmer.settings import Setting
 from ovmer.store import StageSummary, store_path
 
@@ -42,7 +47,7 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
     group.add_argument("--batch-size", type=int, help="prompts sent to the backend at once")
     local = parser.add_argument_group("transformers / vllm")
     local.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
-    local.add_argument("--dtype", choices=["auto", "float32", "bfloat16", "float16"])
+    local.add_argument("--dtype", choices=list(DTYPE_CHOICES))
     local.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model")
     local.add_argument("--enforce-eager", action="store_true",
                        help="vllm: skip graph compilation (faster start, slower generation)")
@@ -68,8 +73,6 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _baselines(values: list[str]) -> list[str]:
-    from ovmer.data.released import RELEASED_BASELINES
-
     return list(RELEASED_BASELINES) if values == ["all"] else values
 
 
@@ -102,8 +105,6 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def stage_options(args: argparse.Namespace) -> dict[str, Any]:
-    from ovmer.llm.presets import get_preset
-
     options: dict[str, Any] = {
         "backend": args.backend,
         "model": args.model,
@@ -144,12 +145,6 @@ def _finish(totals: StageSummary, runs: int) -> int:
     return 1 if totals.failed else 0
 
 
-def _add(total: StageSummary, part: StageSummary) -> None:
-    total.done += part.done
-    total.skipped += part.skipped
-    total.failed += part.failed
-
-
 # --- merge ---------------------------------------------------------------------------------------
 
 
@@ -170,8 +165,6 @@ def add_merge_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_merge(args: argparse.Namespace) -> int:
-    from ovmer.merge import run_merge
-
     baselines = _baselines(args.baseline)
     if args.input and len(baselines) != 1:
         raise OvmerError("--input holds one baseline's descriptions; name exactly one --baseline")
@@ -185,7 +178,7 @@ def main_merge(args: argparse.Namespace) -> int:
             **stage_options(args),
         )
         report("merge", baseline, Setting.NOSUBTITLE_ADDSUB, summary, args.output)
-        _add(totals, summary)
+        totals.add(summary)
     return _finish(totals, len(baselines))
 
 
@@ -214,8 +207,6 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_extract(args: argparse.Namespace) -> int:
-    from ovmer.extract import run_extract
-
     baselines, settings = _baselines(args.baseline), _settings(args.setting)
     if args.input and len(baselines) * len(settings) != 1:
         raise OvmerError("--input holds one file of descriptions; name exactly one --baseline and --setting")
@@ -226,7 +217,7 @@ def main_extract(args: argparse.Namespace) -> int:
                 baseline, setting, source=args.source, descriptions=args.input, **stage_options(args)
             )
             report("extract", baseline, setting, summary, args.output)
-            _add(totals, summary)
+            totals.add(summary)
     return _finish(totals, len(baselines) * len(settings))
 
 
@@ -251,8 +242,6 @@ def add_group_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main_group(args: argparse.Namespace) -> int:
-    from ovmer.group import run_group
-
     setting = _settings([args.setting])[0]
     summary = run_group(
         args.baseline, setting, predictions=args.predictions, cache=args.cache, **stage_options(args)

@@ -1,73 +1,65 @@
-"""The per-backend contract: a batch of chat conversations in, one reply text per conversation out."""
+"""The per-backend contract: a batch of chat conversations in, one reply text per conversation out.
+
+Conversations are sequences of :class:`~ovmer.messages.ChatMessage` (a
+:class:`~ovmer.messages.Chat` is one); the message type lives in
+:mod:`ovmer.messages` and is re-exported here under its old import path.
+"""
 
 from __future__ import annotations
 
+import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar
 
 from ovmer.errors import OvmerError
 from ovmer.llm.presets import GenerationSettings
+from ovmer.messages import ROLES, ChatMessage, Role
+from ovmer.messages import text_messages as conversation_dicts
 
-Role = Literal["system", "user", "assistant"]
-ROLES: tuple[str, ...] = ("system", "user", "assistant")
+__all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "Role",
+           "conversation_dicts"]
 
 # One conversation's result: the reply text, or the exception that stopped it.
 Outcome = str | BaseException
+Conversation = Sequence[ChatMessage]
 
 
 class LLMError(OvmerError):
     """A backend could not produce a reply (server error, timeout, malformed answer)."""
 
 
-@dataclass(frozen=True)
-class ChatMessage:
-    role: Role
-    content: str
-
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise OvmerError(f"chat message role must be one of {', '.join(ROLES)}, got {self.role!r}")
-        if not isinstance(self.content, str):
-            raise OvmerError(f"chat message content must be text, got {type(self.content).__name__}")
-
-    def as_dict(self) -> dict[str, str]:
-        return {"role": self.role, "content": self.content}
-
-
-Conversation = list[ChatMessage]
-
-
-def conversation_dicts(conversation: Sequence[ChatMessage]) -> list[dict[str, str]]:
-    """The OpenAI/HF chat-template form ``[{"role": ..., "content": ...}]``."""
-    return [message.as_dict() for message in conversation]
-
-
-class LLMBackend:
+class LLMBackend(ABC):
     """Base class of every backend.
 
-    Subclasses set ``name`` and implement :meth:`generate`. ``model_id`` names
-    the model in store keys; ``revision`` (when known) fingerprints its files
-    so that changed weights invalidate cached replies.
+    Subclasses set ``name`` and implement :attr:`model_id` and :meth:`generate`.
+    ``model_id`` names the model in store keys; ``revision`` (when known)
+    fingerprints its files so that changed weights invalidate cached replies.
     """
 
     name: ClassVar[str] = "base"
 
     @property
+    @abstractmethod
     def model_id(self) -> str:
-        raise NotImplementedError
+        """The model's name in store keys."""
 
     @property
     def revision(self) -> str | None:
         return None
 
-    def describe(self) -> dict[str, Any]:
+    def run_info(self) -> dict[str, Any]:
         """What to record with each result besides the key (endpoint, device, dtype...)."""
         return {"backend": self.name, "model": self.model_id}
 
+    def describe(self) -> dict[str, Any]:
+        """Deprecated name of :meth:`run_info` (kept for one release)."""
+        warnings.warn("LLMBackend.describe() is renamed run_info()", DeprecationWarning, stacklevel=2)
+        return self.run_info()
+
+    @abstractmethod
     def generate(self, batch: Sequence[Sequence[ChatMessage]], settings: GenerationSettings) -> list[str]:
         """One reply per conversation, in order. Raises if any conversation fails."""
-        raise NotImplementedError
 
     def generate_outcomes(
         self,
@@ -90,8 +82,8 @@ class LLMBackend:
             return [error] * len(batch)
         return list(replies)
 
-    def bind(self, stage: str, baseline: str, setting: str) -> None:
+    def bind(self, stage: str, baseline: str, setting: str) -> None:  # noqa: B027 (a hook: no-op by default)
         """Hook called by a stage before it runs (replay loads that task's stored replies)."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 (optional)
         """Release models, pools or connections (optional)."""

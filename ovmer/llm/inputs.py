@@ -7,8 +7,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ovmer.data import load_ovmerd
+from ovmer.data.released import RELEASED_BASELINES, load_released_descriptions, released_file
+from ovmer.describe.registry import BASELINES
 from ovmer.errors import OvmerError
+from ovmer.registry import did_you_mean
 from ovmer.settings import Setting
+from ovmer.store import ResultsStore, store_path
 
 TEXT_COLUMNS = ("description", "english", "reason", "text", "subtitle")
 Source = str  # "auto" | "store" | "released"
@@ -54,7 +59,7 @@ def read_text_table(path: str | os.PathLike[str], columns: Sequence[str] = TEXT_
 
 def input_stage(setting: Setting) -> str:
     """The store stage that produces descriptions of ``setting`` (S2 is made by clue merging)."""
-    return "merge" if setting is Setting.NOSUBTITLE_ADDSUB else "describe"
+    return Setting.parse(setting).description_stage
 
 
 def stage_descriptions(
@@ -68,9 +73,6 @@ def stage_descriptions(
     ``auto`` prefers this package's own results store (``describe``, or
     ``merge`` for S2) and falls back to the authors' released npz.
     """
-    from ovmer.data.released import RELEASED_BASELINES, load_released_descriptions, released_file
-    from ovmer.store import ResultsStore, store_path
-
     if source not in SOURCES:
         raise OvmerError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     setting = Setting.parse(setting)
@@ -88,14 +90,16 @@ def stage_descriptions(
                         stacklevel=2,
                     )
             return values, str(path)
+    # The baseline may be the user's own, so a close registry name is a hint, not a correction.
+    hint = "" if baseline in BASELINES.names() else did_you_mean(baseline, BASELINES, n=3, loose=True)
     if source == "store":
         raise OvmerError(
-            f"{path}: no finished {setting.value} descriptions of {baseline} in the results store"
+            f"{path}: no finished {setting.value} descriptions of {baseline} in the results store.{hint}"
         )
     if baseline not in RELEASED_BASELINES and source == "auto":
         raise OvmerError(
             f"{baseline}: no {setting.value} descriptions in the results store ({path}) and no released "
-            f"outputs for it; run `ovmer describe` first or pass an input file"
+            f"outputs for it; run `ovmer describe` first or pass an input file.{hint}"
         )
     return load_released_descriptions(baseline, setting), released_file(baseline, setting, "description")
 
@@ -103,8 +107,6 @@ def stage_descriptions(
 def load_subtitles(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
     """English subtitles: OV-MERD's by default, else a CSV with ``name`` and ``english``/``subtitle``."""
     if path is None:
-        from ovmer.data import load_ovmerd
-
         return dict(load_ovmerd().subtitle_en)
     return read_text_table(path, columns=("english", "subtitle", "text"))
 

@@ -19,8 +19,9 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ovmer.errors import OvmerError
-from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, Outcome, conversation_dicts
+from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, Outcome
 from ovmer.llm.presets import GenerationSettings
+from ovmer.messages import to_openai_messages
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -77,15 +78,15 @@ class OpenAIBackend(LLMBackend):
     def model_id(self) -> str:
         return self.model
 
-    def describe(self) -> dict[str, Any]:
-        return {**super().describe(), "base_url": self.base_url, "extra_sampling": self.extra_sampling}
+    def run_info(self) -> dict[str, Any]:
+        return {**super().run_info(), "base_url": self.base_url, "extra_sampling": self.extra_sampling}
 
     def request_body(
         self, conversation: Sequence[ChatMessage], settings: GenerationSettings
     ) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": self.model,
-            "messages": conversation_dicts(conversation),
+            "messages": to_openai_messages(conversation),
             "max_tokens": settings.max_new_tokens,
         }
         if settings.do_sample:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from dataclasses import dataclass
 from typing import Any
 
 from ovmer.errors import OvmerError
+from ovmer.registry import Registry
 
 
 @dataclass(frozen=True)
@@ -49,14 +49,16 @@ class GenerationSettings:
         return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
 
 
-PRESETS: dict[str, GenerationSettings] = {
-    # Greedy decoding: the same prompt gives the same reply on the same backend.
-    "deterministic": GenerationSettings(),
-    # The released AffectGPT/MERTools code's vLLM sampling settings.
-    "paper": GenerationSettings(
-        do_sample=True, temperature=0.7, top_p=0.8, repetition_penalty=1.05, max_new_tokens=512
-    ),
-}
+PRESETS: Registry[GenerationSettings] = Registry("generation preset", GenerationSettings)
+PRESETS.register(
+    "deterministic", GenerationSettings(),
+    "greedy decoding: the same prompt gives the same reply on the same backend",
+)
+PRESETS.register(
+    "paper",
+    GenerationSettings(do_sample=True, temperature=0.7, top_p=0.8, repetition_penalty=1.05, max_new_tokens=512),
+    "the released AffectGPT/MERTools code's vLLM sampling settings",
+)
 DEFAULT_PRESET = "deterministic"
 
 
@@ -64,9 +66,4 @@ def get_preset(name: str | GenerationSettings | None = None) -> GenerationSettin
     """The preset called ``name`` (default: deterministic); a settings object passes through."""
     if isinstance(name, GenerationSettings):
         return name
-    key = DEFAULT_PRESET if name is None else str(name).strip().lower()
-    if key not in PRESETS:
-        close = difflib.get_close_matches(key, PRESETS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"unknown generation preset {name!r}{hint} (presets: {', '.join(PRESETS)})")
-    return PRESETS[key]
+    return PRESETS.get(DEFAULT_PRESET if name is None else str(name).strip().lower())

@@ -1,35 +1,25 @@
-"""Lazy backend registry: ``name -> "module:Class"``; only the chosen backend's module is imported."""
+"""Lazy backend registry: only the chosen backend's module is imported."""
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from typing import Any
 
 from ovmer.errors import OvmerError
 from ovmer.llm.client import LLMBackend
+from ovmer.registry import Registry
 
-BACKENDS: dict[str, str] = {
-    "transformers": "ovmer.llm.transformers_backend:TransformersBackend",
-    "vllm": "ovmer.llm.vllm_backend:VLLMBackend",
-    "openai": "ovmer.llm.openai_backend:OpenAIBackend",
-    "replay": "ovmer.llm.replay:ReplayBackend",
-}
-
-
-def _unknown(name: str, choices: list[str]) -> OvmerError:
-    close = difflib.get_close_matches(name, choices, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return OvmerError(f"unknown LLM backend {name!r}{hint} (backends: {', '.join(sorted(choices))})")
+BACKENDS: Registry[type[LLMBackend]] = Registry("LLM backend", LLMBackend)
+BACKENDS.register("transformers", "ovmer.llm.transformers_backend:TransformersBackend",
+                  "a local model folder through Hugging Face transformers")
+BACKENDS.register("vllm", "ovmer.llm.vllm_backend:VLLMBackend", "vLLM's offline engine (GPU)")
+BACKENDS.register("openai", "ovmer.llm.openai_backend:OpenAIBackend",
+                  "any OpenAI-compatible chat-completions server")
+BACKENDS.register("replay", "ovmer.llm.replay:ReplayBackend", "stored or released replies, no model")
 
 
 def backend_class(name: str) -> type[LLMBackend]:
     """Import and return the class registered as ``name``."""
-    if name not in BACKENDS:
-        raise _unknown(name, list(BACKENDS))
-    module_name, _, class_name = BACKENDS[name].partition(":")
-    module = importlib.import_module(module_name)
-    return getattr(module, class_name)
+    return BACKENDS.get(name)
 
 
 def load_backend(name: str, **options: Any) -> LLMBackend:

@@ -16,9 +16,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ovmer.data.released import load_released_descriptions, load_released_labels
 from ovmer.errors import OvmerError
 from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, Outcome
 from ovmer.llm.presets import GenerationSettings
+from ovmer.scoring.grouping import released_groupings
 from ovmer.settings import Setting
 
 RELEASED = "released"
@@ -51,8 +53,6 @@ def read_reply_file(path: Path) -> dict[str, str]:
 
 def released_replies(stage: str, baseline: str, setting: Setting | str) -> dict[str, str]:
     """The authors' published replies of ``stage`` for one baseline and setting."""
-    from ovmer.data.released import load_released_descriptions, load_released_labels
-
     setting = Setting.parse(setting)
     if stage == "merge":
         return load_released_descriptions(baseline, Setting.NOSUBTITLE_ADDSUB)
@@ -60,8 +60,6 @@ def released_replies(stage: str, baseline: str, setting: Setting | str) -> dict[
         return load_released_labels(baseline, setting)
     if stage == "group":
         # The authors' GPT-3.5 groupings, made for gpt-grouping/predict-openset.csv's predictions.
-        from ovmer.scoring.grouping import released_groupings
-
         return {name: str(groups) for name, groups in released_groupings().items()}
     raise OvmerError(f"no released replies for stage {stage!r}; replay a results-store file instead")
 
@@ -87,9 +85,9 @@ class ReplayBackend(LLMBackend):
     def model_id(self) -> str:
         return self._model_id
 
-    def describe(self) -> dict[str, Any]:
+    def run_info(self) -> dict[str, Any]:
         return {
-            **super().describe(),
+            **super().run_info(),
             "source": str(self.source) if not isinstance(self.source, Mapping) else "mapping",
         }
 

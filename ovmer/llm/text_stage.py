@@ -15,12 +15,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, conversation_dicts
+from ovmer.keys import llm_key, rule_key
+from ovmer.llm.client import LLMBackend, LLMError
 from ovmer.llm.presets import GenerationSettings
-from ovmer.llm.prompts import PromptTemplate
 from ovmer.llm.registry import resolve_backend
-from ovmer.store import ResultsStore, StageSummary, compute_key, run_stage, store_path
+from ovmer.messages import ChatMessage
+from ovmer.prompts import PromptTemplate
+from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
 from ovmer.store.runner import WorkItem
+
+__all__ = ["BatchResults", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
+           "run_text_stage"]
 
 Parser = Callable[[str, str], Any]  # (raw reply, sample name) -> parsed value
 BatchResults = list[tuple[str | None, Any] | BaseException]  # one (raw, value) or error per item
@@ -37,49 +42,6 @@ class TextTask:
     @classmethod
     def settled(cls, name: str, rule: str, value: Any, inputs: Any) -> TextTask:
         return cls(name=name, rule=rule, value=value, inputs=inputs)
-
-
-def llm_key(
-    stage: str,
-    backend: LLMBackend,
-    prompt: PromptTemplate,
-    messages: Sequence[ChatMessage],
-    settings: GenerationSettings,
-) -> str:
-    return compute_key(
-        stage=stage,
-        backend=backend.name,
-        model=backend.model_id,
-        revision=backend.revision,
-        **prompt.identity(),
-        messages=conversation_dicts(messages),
-        settings=settings.as_dict(),
-    )
-
-
-def rule_key(stage: str, rule: str, inputs: Any) -> str:
-    return compute_key(stage=stage, rule=rule, inputs=inputs)
-
-
-def one_at_a_time(
-    batch: Callable[[Sequence[WorkItem]], BatchResults],
-) -> Callable[[WorkItem], tuple[str | None, Any]]:
-    """``run_stage``'s per-item ``compute`` made from a batch callable: the item's result, raised if it failed."""
-
-    def compute(item: WorkItem) -> tuple[str | None, Any]:
-        result = batch([item])[0]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    return compute
-
-
-def _merge(total: StageSummary, part: StageSummary) -> None:
-    total.done += part.done
-    total.skipped += part.skipped
-    total.failed += part.failed
-    total.failures.update(part.failures)
 
 
 def run_text_stage(
@@ -110,7 +72,7 @@ def run_text_stage(
             progress=False,
             meta={**base_meta, "rule": rule},
         )
-        _merge(summary, part)
+        summary.add(part)
 
     llm_tasks = [t for t in tasks if t.rule is None]
     items = [WorkItem(t.name, llm_key(stage, backend, prompt, t.messages, settings), t) for t in llm_tasks]
@@ -134,7 +96,7 @@ def run_text_stage(
 
     llm_meta = {
         **base_meta,
-        **backend.describe(),
+        **backend.run_info(),
         **prompt.identity(),
         "settings": settings.as_dict(),
     }
@@ -142,14 +104,13 @@ def run_text_stage(
     part = run_stage(
         store,
         items,
-        one_at_a_time(batch),
         desc=stage,
         progress=progress,
         meta=llm_meta,
         batch=batch,
         batch_size=max(1, batch_size),
     )
-    _merge(summary, part)
+    summary.add(part)
     return summary
 
 

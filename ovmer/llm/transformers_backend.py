@@ -6,29 +6,17 @@ left-padded so that every conversation in a batch ends where generation starts.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ovmer.devices import DTYPE_CHOICES, resolve_device, resolve_dtype
 from ovmer.errors import OvmerError
+from ovmer.keys import folder_fingerprint
 from ovmer.llm.client import ChatMessage, LLMBackend, conversation_dicts
 from ovmer.llm.presets import GenerationSettings
 
-DTYPES = ("auto", "float32", "bfloat16", "float16")
-WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
-
-
-def folder_fingerprint(folder: Path) -> str:
-    """sha256 of config.json and the weight files' names and sizes (cheap: weights are not read)."""
-    digest = hashlib.sha256()
-    config = folder / "config.json"
-    if config.is_file():
-        digest.update(config.read_bytes())
-    for path in sorted(folder.iterdir()):
-        if path.suffix in WEIGHT_SUFFIXES:
-            digest.update(f"{path.name}:{path.stat().st_size}\n".encode())
-    return digest.hexdigest()[:16]
+DTYPES = DTYPE_CHOICES
 
 
 class TransformersBackend(LLMBackend):
@@ -71,9 +59,9 @@ class TransformersBackend(LLMBackend):
     def revision(self) -> str:
         return self._revision
 
-    def describe(self) -> dict[str, Any]:
+    def run_info(self) -> dict[str, Any]:
         return {
-            **super().describe(),
+            **super().run_info(),
             "folder": str(self.folder),
             "device": self.device or self.device_request,
             "dtype": self.dtype,
@@ -83,15 +71,11 @@ class TransformersBackend(LLMBackend):
     def load(self) -> None:
         if self._model is not None:
             return
-        import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        device = self.device_request
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
-        if device.startswith("cuda") and not torch.cuda.is_available():
-            raise OvmerError(f"{self.folder}: device {device!r} asked for but CUDA is not available")
-        torch_dtype: Any = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
+        device = str(resolve_device(self.device_request))
+        # "auto" here keeps the checkpoint's own dtype (from_pretrained's "auto"), unlike the media models.
+        torch_dtype: Any = "auto" if self.dtype == "auto" else resolve_dtype(self.dtype, device, cuda_default="bfloat16")
         tokenizer = AutoTokenizer.from_pretrained(self.folder, trust_remote_code=self.trust_remote_code)
         if tokenizer.chat_template is None:
             raise OvmerError(

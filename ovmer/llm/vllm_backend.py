@@ -51,9 +51,9 @@ class VLLMBackend(LLMBackend):
     def model_id(self) -> str:
         return self._model_id
 
-    def describe(self) -> dict[str, Any]:
+    def run_info(self) -> dict[str, Any]:
         return {
-            **super().describe(),
+            **super().run_info(),
             "path": self.model,
             "dtype": self.dtype,
             "tensor_parallel_size": self.tensor_parallel_size,

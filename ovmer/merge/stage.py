@@ -15,8 +15,8 @@ from ovmer.errors import OvmerError
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, load_subtitles, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
-from ovmer.llm.prompts import PromptTemplate, load_prompt
 from ovmer.llm.text_stage import TextStage, TextTask
+from ovmer.prompts import PromptTemplate, load_prompt
 from ovmer.settings import Setting
 from ovmer.store import StageSummary
 

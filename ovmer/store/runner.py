@@ -1,9 +1,15 @@
-"""Run a per-sample function over work items with resume, error records and progress."""
+"""Run a per-sample function over work items with resume, error records and progress.
+
+:func:`run_stage` is the one skip-and-record loop of every stage. Work comes in
+one of three shapes: ``compute(item)`` one sample at a time, ``batch(chunk)``
+a few at a time (LLM backends), or ``stream(todo)`` yielding ``(item, result)``
+pairs in any order as they arrive (an external program answering a requests
+file). Each result is stored the moment it arrives.
+"""
 
 from __future__ import annotations
 
-import traceback
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +20,14 @@ from ovmer.store.jsonl import Record, ResultsStore
 # wrong (model folder, server, API key), not the samples: stop instead of writing an error record
 # per sample, which would hide each sample's earlier ok record from readers of the store.
 ABORT_AFTER_SAME_ERRORS = 3
+
+# A sample's result: ``(raw, value)``, ``(raw, value, extra_meta)`` for a record with its own meta
+# besides the run's, or the exception that stopped it.
+Result = tuple[str | None, Any] | tuple[str | None, Any, dict[str, Any]] | BaseException
+
+
+class SampleFailure(OvmerError):
+    """A failure a worker reports for one sample in its own words: recorded as is, without the type name."""
 
 
 @dataclass
@@ -33,28 +47,61 @@ class StageSummary:
     def __str__(self) -> str:
         return f"{self.done} done, {self.skipped} skipped (up to date), {self.failed} failed"
 
+    def add(self, other: StageSummary) -> StageSummary:
+        """Count ``other`` in (several runs reported as one); returns ``self``."""
+        self.done += other.done
+        self.skipped += other.skipped
+        self.failed += other.failed
+        self.failures.update(other.failures)
+        return self
+
+
+def _one_by_one(compute: Callable[[WorkItem], Result], todo: Sequence[WorkItem]) -> Iterator[tuple[WorkItem, Result]]:
+    for item in todo:
+        try:
+            result = compute(item)
+        except Exception as exc:  # recorded, never lost; see run_stage
+            result = exc
+        yield item, result
+
+
+def _in_batches(
+    batch: Callable[[Sequence[WorkItem]], Sequence[Result]], todo: Sequence[WorkItem], size: int
+) -> Iterator[tuple[WorkItem, Result]]:
+    for start in range(0, len(todo), size):
+        chunk = todo[start : start + size]
+        try:
+            results: Sequence[Result] = batch(chunk)
+        except Exception as exc:  # the whole batch failed: record each sample
+            results = [exc] * len(chunk)
+        yield from zip(chunk, results, strict=True)
+
 
 def run_stage(
     store: ResultsStore,
     items: Iterable[WorkItem],
-    compute: Callable[[WorkItem], tuple[str | None, Any]],
+    compute: Callable[[WorkItem], Result] | None = None,
     desc: str = "samples",
     progress: bool = True,
     meta: dict[str, Any] | None = None,
-    batch: Callable[[Sequence[WorkItem]], list[tuple[str | None, Any] | BaseException]] | None = None,
+    batch: Callable[[Sequence[WorkItem]], Sequence[Result]] | None = None,
     batch_size: int = 1,
+    stream: Callable[[Sequence[WorkItem]], Iterable[tuple[WorkItem, Result]]] | None = None,
+    abort_after: int | None = ABORT_AFTER_SAME_ERRORS,
 ) -> StageSummary:
     """Compute each item not already done (same name and key, status ok) and append a record.
 
-    ``compute`` returns ``(raw_text, parsed_value)``; any exception becomes an
-    error record naming the sample, and the run goes on, except when the first
-    ``ABORT_AFTER_SAME_ERRORS`` samples all fail with one identical error before
-    any succeeds: then it raises :class:`OvmerError` and writes none of those
-    error records (a broken setup must not bury earlier results). With ``batch``, items
-    are sent ``batch_size`` at a time and the callable returns one result or
-    exception per item.
+    Give one of ``compute`` (returns ``(raw_text, parsed_value)`` for one item),
+    ``batch`` (``batch_size`` items at a time, one result or exception per item)
+    or ``stream`` (called once with every item to do; yields ``(item, result)``
+    pairs in any order; an item it never yields gets an error record). Any
+    exception becomes an error record naming the sample, and the run goes on,
+    except when the first ``abort_after`` samples all fail with one identical
+    error before any succeeds: then it raises :class:`OvmerError` and writes
+    none of those error records (a broken setup must not bury earlier results).
+    ``abort_after=None`` records every failure.
     """
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # here, not at the top: tqdm.auto probes for Jupyter (~0.1 s)
 
     done = store.done_keys()
     todo: list[WorkItem] = []
@@ -65,7 +112,18 @@ def run_stage(
         else:
             todo.append(item)
 
+    if stream is not None:
+        results: Iterable[tuple[WorkItem, Result]] = stream(todo)
+    elif batch is not None:
+        results = _in_batches(batch, todo, max(1, batch_size))
+    elif compute is not None:
+        results = _one_by_one(compute, todo)
+    else:
+        raise TypeError("run_stage needs compute, batch or stream")
+
     held: list[tuple[WorkItem, str]] = []  # leading failures, written once the run proves viable
+    waiting = {item.name: item for item in todo}
+    bar = tqdm(total=len(todo), desc=desc, unit="sample", disable=not progress)
 
     def write_error(item: WorkItem, message: str) -> None:
         store.append(Record(item.name, "error", item.key, error=message, meta=dict(meta or {})))
@@ -77,17 +135,16 @@ def run_stage(
             write_error(held_item, held_message)
         held.clear()
 
-    def record(item: WorkItem, result: tuple[str | None, Any] | BaseException) -> None:
+    def record(item: WorkItem, result: Result) -> None:
         if isinstance(result, BaseException):
-            message = f"{type(result).__name__}: {result}"
-            if summary.done or summary.failed:
+            message = str(result) if isinstance(result, SampleFailure) else f"{type(result).__name__}: {result}"
+            if summary.done or summary.failed or abort_after is None:
                 write_error(item, message)
                 return
             held.append((item, message))
             if len({m for _, m in held}) > 1:
                 release_held()
-            elif len(held) >= ABORT_AFTER_SAME_ERRORS:
-                bar.close()
+            elif len(held) >= abort_after:
                 first_line = message.splitlines()[0] if message else message
                 raise OvmerError(
                     f"stopped after the first {len(held)} samples ({', '.join(n.name for n, _ in held)}) "
@@ -96,31 +153,23 @@ def run_stage(
                 )
         else:
             release_held()
-            raw, value = result
-            store.append(Record(item.name, "ok", item.key, raw=raw, value=value, meta=dict(meta or {})))
+            raw, value, *extra = result
+            record_meta = {**(meta or {}), **(extra[0] if extra else {})}
+            store.append(Record(item.name, "ok", item.key, raw=raw, value=value, meta=record_meta))
             summary.done += 1
 
-    bar = tqdm(total=len(todo), desc=desc, unit="sample", disable=not progress)
-    step = max(1, batch_size if batch else 1)
-    for start in range(0, len(todo), step):
-        chunk = todo[start : start + step]
-        if batch is not None:
-            try:
-                results = batch(chunk)
-            except Exception as exc:  # the whole batch failed: record each sample
-                results = [exc] * len(chunk)
-        else:
-            results = []
-            for item in chunk:
-                try:
-                    results.append(compute(item))
-                except Exception as exc:  # recorded, never lost; see record()
-                    exc.__traceback_text__ = traceback.format_exc()  # type: ignore[attr-defined]
-                    results.append(exc)
-        for item, result in zip(chunk, results, strict=True):
+    try:
+        for item, result in results:
+            waiting.pop(item.name, None)
             record(item, result)
-        bar.update(len(chunk))
-        bar.set_postfix(failed=summary.failed + len(held), refresh=False)
-    release_held()
-    bar.close()
+            bar.update(1)
+            bar.set_postfix(failed=summary.failed + len(held), refresh=False)
+        for item in waiting.values():  # a stream that ended without answering them
+            record(item, SampleFailure(f"{item.name}: no result was produced for this sample"))
+        release_held()
+    finally:
+        close = getattr(results, "close", None)
+        if close is not None:  # a stream interrupted midway stops its work (e.g. an external program)
+            close()
+        bar.close()
     return summary

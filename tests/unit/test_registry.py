@@ -107,3 +107,13 @@ def test_listing_and_decorator() -> None:
 def test_did_you_mean_is_empty_when_nothing_is_close() -> None:
     assert did_you_mean("qqqq", ["transformers", "vllm"]) == ""
     assert did_you_mean("vlm", ["transformers", "vllm"]) == " Did you mean 'vllm'?"
+
+
+def test_indexing_values_and_items_work_like_the_dicts_registries_replaced() -> None:
+    registry: Registry[int] = Registry("preset")
+    registry.register("deterministic", 1)
+    registry.register("paper", 2)
+    assert registry["paper"] == 2
+    assert registry.values() == [1, 2] and registry.items() == [("deterministic", 1), ("paper", 2)]
+    with pytest.raises(UnknownNameError, match="Did you mean 'paper'"):
+        registry["papr"]

@@ -13,6 +13,7 @@ modules, so torch and transformers load only when a model does.
 from __future__ import annotations
 
 import json
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -20,37 +21,17 @@ from typing import Any
 import numpy as np
 import torch
 
+from ovmer import devices
 from ovmer.describe.adapter import DescribeAdapter
-from ovmer.describe.message import AUDIO_SAMPLE_RATE, Message
 from ovmer.errors import OvmerError
+from ovmer.messages import AUDIO_SAMPLE_RATE, Chat
 
-_DTYPES = {
-    "float32": torch.float32, "fp32": torch.float32, "float": torch.float32,
-    "float16": torch.float16, "fp16": torch.float16, "half": torch.float16,
-    "bfloat16": torch.bfloat16, "bf16": torch.bfloat16,
-}
-
-
-def resolve_device(device: str) -> torch.device:
-    """``cpu``, ``cuda`` or ``cuda:N``; asking for CUDA without a GPU is an error, not a silent CPU run."""
-    try:
-        resolved = torch.device(device)
-    except RuntimeError as exc:
-        raise OvmerError(f"unknown device {device!r}; use cpu, cuda or cuda:N") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise OvmerError(f"device {device!r} requested but torch sees no CUDA GPU")
-    return resolved
+resolve_device = devices.resolve_device
 
 
 def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     """``auto`` is float32 on CPU and bfloat16 (float16 where unsupported) on CUDA."""
-    if dtype == "auto":
-        if device.type == "cuda":
-            return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-        return torch.float32
-    if dtype not in _DTYPES:
-        raise OvmerError(f"unknown dtype {dtype!r}; use auto, float32, float16 or bfloat16")
-    return _DTYPES[dtype]
+    return devices.resolve_dtype(dtype, device, cuda_default="bfloat16")
 
 
 def model_source(adapter: DescribeAdapter) -> str:
@@ -118,7 +99,7 @@ def placeholder_token(tokenizer: Any, token_id: int, what: str) -> str:
     return token
 
 
-def message_frames(message: Message) -> np.ndarray:
+def message_frames(message: Chat) -> np.ndarray:
     """The message's video frames, checked: uint8 ``(T, H, W, 3)`` with ``T >= 1``."""
     part = message.video()
     if part is None:
@@ -132,7 +113,7 @@ def message_frames(message: Message) -> np.ndarray:
     return frames
 
 
-def message_audio(message: Message) -> np.ndarray:
+def message_audio(message: Chat) -> np.ndarray:
     """The message's waveform, checked: 1-D, finite, non-empty, at 16 kHz."""
     part = message.audio()
     if part is None:
@@ -148,7 +129,7 @@ def message_audio(message: Message) -> np.ndarray:
     return waveform
 
 
-def check_audio_tokens(message: Message, count: int) -> int:
+def check_audio_tokens(message: Chat, count: int) -> int:
     """``count`` if the audio gives the model at least one token, else an error naming the sample."""
     if count < 1:
         part = message.audio()
@@ -158,7 +139,7 @@ def check_audio_tokens(message: Message, count: int) -> int:
     return count
 
 
-def frame_rate(message: Message, default: float) -> float:
+def frame_rate(message: Chat, default: float) -> float:
     """Frames per second of the sampled frames, from their timestamps when known."""
     part = message.video()
     stamps = part.timestamps if part is not None else ()
@@ -230,7 +211,7 @@ def chatml_prompt(system: str, user: str) -> str:
 
 
 def whisper_audio_inputs(
-    feature_extractor: Any, message: Message, token_count: Callable[[int], int]
+    feature_extractor: Any, message: Chat, token_count: Callable[[int], int]
 ) -> tuple[dict[str, Any], int]:
     """Whisper mel features of the message's audio, padded to the extractor's window, and the audio token count.
 
@@ -275,10 +256,11 @@ class TransformersAdapter(DescribeAdapter):
     def load_processors(self, source: str) -> None:
         """Everything besides model and tokenizer (preprocessors, placeholder tokens); runs after both."""
 
-    def build_inputs(self, message: Message) -> dict[str, Any]:
-        raise NotImplementedError
+    @abstractmethod
+    def build_inputs(self, message: Chat) -> dict[str, Any]:
+        """Model inputs (token ids, pixels, features) for one message; no model call."""
 
-    def describe(self, message: Message) -> str:
+    def describe(self, message: Chat) -> str:
         if self.model is None:
             self.load()
         return generate_text(
@@ -301,13 +283,15 @@ class LlavaVideoAdapter(TransformersAdapter):
         self.video_token = placeholder_token(self.tokenizer, config.video_token_index, "video")
         self.patch_size = config.vision_config.patch_size
 
+    @abstractmethod
     def frame_pixels(self, frames: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Pixels ``(T, 3, H, W)`` of the frames, as the checkpoint preprocesses them."""
 
+    @abstractmethod
     def tokens_per_frame(self, height: int, width: int) -> int:
-        raise NotImplementedError
+        """``<video>`` tokens one frame of that size gives."""
 
-    def build_inputs(self, message: Message) -> dict[str, Any]:
+    def build_inputs(self, message: Chat) -> dict[str, Any]:
         """Token ids and pixels for one message (no model call; used by tests to count tokens)."""
         pixels = self.frame_pixels(message_frames(message))
         num_frames, _, height, width = pixels.shape

@@ -27,9 +27,9 @@ import torch
 
 from ovmer.describe.adapters import _hf
 from ovmer.describe.adapters.qwen2_audio import audio_token_count  # same audio encoder as Qwen2-Audio
-from ovmer.describe.message import Message
 from ovmer.describe.registry import get_baseline
 from ovmer.errors import OvmerError
+from ovmer.messages import Chat
 
 DEFAULT_SYSTEM = (
     "You are Qwen, a virtual human developed by the Qwen Team, Alibaba Group, capable of perceiving auditory "
@@ -94,7 +94,7 @@ class Qwen25OmniAdapter(_hf.TransformersAdapter):
         self.vision_bos = token("vision_start_token_id", "<|vision_bos|>", "vision start")
         self.vision_eos = token("vision_end_token_id", "<|vision_eos|>", "vision end")
 
-    def _video_inputs(self, message: Message) -> tuple[dict[str, Any], int]:
+    def _video_inputs(self, message: Chat) -> tuple[dict[str, Any], int]:
         frames = _hf.message_frames(message)
         proc = self.image_processor
         temporal = proc.temporal_patch_size
@@ -121,7 +121,7 @@ class Qwen25OmniAdapter(_hf.TransformersAdapter):
         }
         return inputs, grid_t * grid_h * grid_w // proc.merge_size**2
 
-    def build_inputs(self, message: Message) -> dict[str, Any]:
+    def build_inputs(self, message: Chat) -> dict[str, Any]:
         """Token ids, pixels and mel features for one message (no model call; used by tests)."""
         if message.video() is None and message.audio() is None:
             raise OvmerError(f"sample {message.name}: Qwen2.5-Omni needs video and/or audio")

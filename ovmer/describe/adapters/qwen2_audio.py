@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ovmer.describe.adapters import _hf
-from ovmer.describe.message import Message
 from ovmer.describe.registry import get_baseline
+from ovmer.messages import Chat
 
 DEFAULT_SYSTEM = "You are a helpful assistant."
 
@@ -36,7 +36,7 @@ class Qwen2AudioAdapter(_hf.TransformersAdapter):
         config = self.model.config
         self.audio_token = _hf.placeholder_token(self.tokenizer, config.audio_token_index, "audio")
 
-    def build_inputs(self, message: Message) -> dict[str, Any]:
+    def build_inputs(self, message: Chat) -> dict[str, Any]:
         """Token ids and mel features for one message (no model call; used by tests to count tokens)."""
         features, num_tokens = _hf.whisper_audio_inputs(self.feature_extractor, message, audio_token_count)
         prompt = _hf.chatml_prompt(

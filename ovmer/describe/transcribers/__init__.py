@@ -1,0 +1,1 @@
+"""ASR backends, one module per speech recogniser (imported lazily by the ASR registry)."""
