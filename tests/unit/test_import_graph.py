@@ -14,8 +14,6 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 import ovmer
 
 PACKAGE_DIR = Path(ovmer.__file__).resolve().parent
