@@ -1,5 +1,6 @@
 """Unit tests of ovmer.reproduce: records, table writing, layout, step planning, notebook hygiene,
-scores cache, tables, dataset statistics, figures and the sample explorer."""
+scores cache, the artefact registry (tables and figures), dataset statistics, the stage notebooks'
+functions and the sample explorer."""
 
 from __future__ import annotations
 
@@ -97,11 +98,14 @@ def test_smoke_layout_never_touches_the_real_outputs(tmp_path: Path, monkeypatch
 
 
 def test_steps_are_ordered_and_typos_get_a_hint() -> None:
-    from ovmer.reproduce.runner import order_steps
+    from ovmer.reproduce.steps import STEPS, order_steps
 
     assert order_steps(["06_figures", "04_score", "05_tables"]) == ["04_score", "05_tables", "06_figures"]
-    with pytest.raises(OvmerError, match="did you mean '04_score'"):
+    with pytest.raises(OvmerError, match="unknown notebook step '04_scores'. Did you mean '04_score'?"):
         order_steps(["04_scores"])
+    assert STEPS.names() == [p.stem for p in sorted(NOTEBOOKS.glob("0*.ipynb"))]
+    for name in STEPS:
+        assert all(STEPS.names().index(need) < STEPS.names().index(name) for need in STEPS.get(name).needs)
 
 
 def test_default_reproduction_scores_released_labels() -> None:
@@ -111,21 +115,25 @@ def test_default_reproduction_scores_released_labels() -> None:
     assert [p.step.name for p in plans] == ["04_score", "05_tables", "06_figures"]
     assert plans[0].parameters == {"smoke": True, "labels": "released", "extra_baselines": []}
     assert layout.root.name == "smoke"
+    # released labels are assets (pinned by the manifest); tables and figures read the scores cache
+    assert plans[0].inputs == () and plans[1].inputs == plans[2].inputs == (layout.scores,)
 
 
 def test_extract_backend_adds_the_extract_step_and_scores_the_store() -> None:
     from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
-    from ovmer.reproduce.stages import SMOKE_BASELINES
+    from ovmer.reproduce.selection import SMOKE_BASELINES
 
     _, plans = plan_reproduction(ReproduceOptions(smoke=True, extract_backend="cpu"))
     assert [p.step.name for p in plans] == ["03_extract_labels", "04_score", "05_tables", "06_figures"]
     assert plans[0].parameters["baselines"] == list(SMOKE_BASELINES)
     assert plans[0].parameters["backend"] == "cpu"
     assert plans[1].parameters["labels"] == "store"
+    assert len(plans[1].inputs) == 2 * 3 and all(p.parent.parent.name == "extract" for p in plans[1].inputs)
 
 
 def test_every_planned_parameter_is_declared_by_its_notebook(tmp_path: Path) -> None:
-    from ovmer.reproduce.runner import ReproduceOptions, declared_parameters, notebooks_dir, plan_reproduction
+    from ovmer.reproduce.notebooks import declared_parameters, notebooks_dir
+    from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
 
     extra = _describe_folder(tmp_path / "MySystem", n=3)
     options = ReproduceOptions(smoke=True, extract_backend="cpu", merge_backend="replay", extra_baselines=(extra,))
@@ -136,35 +144,16 @@ def test_every_planned_parameter_is_declared_by_its_notebook(tmp_path: Path) -> 
         assert set(plan.parameters) <= set(declared), plan.step.name
 
 
-def test_step_key_depends_on_parameters_and_sources_not_on_outputs(tmp_path: Path) -> None:
-    from ovmer.reproduce.runner import STEPS, StepPlan, notebook_fingerprint, step_key
-
-    source = NOTEBOOKS / "05_tables.ipynb"
-    copy = tmp_path / "05_tables.ipynb"
-    notebook = json.loads(source.read_text())
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    copy.write_text(json.dumps(notebook))
-    assert notebook_fingerprint(copy) == notebook_fingerprint(source)
-    plan = StepPlan(STEPS["05_tables"], {"smoke": True})
-    key = step_key(plan, source, {}, "ctx")
-    assert step_key(plan, copy, {}, "ctx") == key
-    assert step_key(StepPlan(STEPS["05_tables"], {"smoke": False}), source, {}, "ctx") != key
-    assert step_key(plan, source, {"04_score": "other"}, "ctx") != key
-    assert step_key(plan, source, {}, "code changed") != key
-
-
 def test_undeclared_parameter_is_refused(tmp_path: Path) -> None:
     from ovmer.reproduce.layout import reproduce_layout
-    from ovmer.reproduce.runner import STEPS, StepPlan, run_steps
+    from ovmer.reproduce.steps import STEPS, StepPlan, run_steps
 
     with pytest.raises(OvmerError, match="does not declare parameter"):
-        run_steps([StepPlan(STEPS["05_tables"], {"smoke": True, "nonsense": 1})], reproduce_layout(True, tmp_path))
+        run_steps([StepPlan(STEPS.get("05_tables"), {"smoke": True, "nonsense": 1})], reproduce_layout(True, tmp_path))
 
 
 def test_clean_notebook_strips_run_noise() -> None:
-    from ovmer.reproduce.runner import clean_notebook
+    from ovmer.reproduce.notebooks import clean_notebook
 
     notebook = {
         "metadata": {"papermill": {"duration": 1.2}, "kernelspec": {"name": "ovmer"}},
@@ -191,7 +180,7 @@ def test_clean_notebook_strips_run_noise() -> None:
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_committed_notebook_follows_the_rules(path: Path) -> None:
-    from ovmer.reproduce.runner import declared_parameters
+    from ovmer.reproduce.notebooks import declared_parameters
 
     notebook = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
@@ -221,12 +210,12 @@ def test_committed_notebook_follows_the_rules(path: Path) -> None:
 
 def test_plan_scoring_validates_and_caps_smoke() -> None:
     from ovmer.reproduce.scores import plan_scoring
-    from ovmer.reproduce.stages import SMOKE_BASELINES
+    from ovmer.reproduce.selection import SMOKE_BASELINES
 
     plan = plan_scoring(smoke=True, n_boot=1000)
     assert plan.baselines == SMOKE_BASELINES and plan.n_boot == 100
     assert plan.settings == (Setting.NOSUBTITLE, Setting.SUBTITLE, Setting.NOSUBTITLE_ADDSUB)
-    with pytest.raises(OvmerError, match="did you mean 'Chat-UniVi'"):
+    with pytest.raises(OvmerError, match="(?i)did you mean 'Chat-UniVi'"):
         plan_scoring(smoke=False, baselines=["Chat-Univi"])
     with pytest.raises(OvmerError, match="labels must be one of"):
         plan_scoring(smoke=False, labels="mine")
@@ -272,42 +261,92 @@ def test_missing_scores_file_names_the_notebook(tmp_path: Path) -> None:
         load_scores(tmp_path / "old.json")
 
 
-# -- tables ---------------------------------------------------------------------------------------
+# -- the artefact registry: tables and figures ----------------------------------------------------
 
 
 @pytest.fixture()
 def table_inputs(small_scores, tmp_path: Path):
     from ovmer.data import load_ovmerd
-    from ovmer.reproduce.tables import TableInputs
+    from ovmer.reproduce.artefacts import ArtefactInputs
     from ovmer.scoring import load_resources
 
-    return TableInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), tmp_path)
+    return ArtefactInputs(tmp_path / "no-scores.json", tmp_path / "tables", tmp_path / "figures",
+                          scores=small_scores, ground_truth=dict(load_ovmerd().ground_truth),
+                          resources=load_resources())
+
+
+def _table(name: str, inputs):
+    from ovmer.reproduce.artefacts import save_artefact
+
+    return save_artefact(name, inputs).value
+
+
+def test_every_artefact_declares_what_its_builder_takes_and_its_notebook_saves_it() -> None:
+    from ovmer.reproduce.artefacts import ARTEFACTS, FIGURE, TABLE, artefact_builder, artefact_names
+
+    assert len(artefact_names(TABLE)) == 8 and len(artefact_names(FIGURE)) == 7
+    assert sorted(artefact_names(TABLE) + artefact_names(FIGURE)) == sorted(ARTEFACTS)
+    for name in ARTEFACTS:
+        artefact_builder(name)  # raises when the declared inputs and the builder's parameters differ
+    for notebook, kind in (("05_tables", TABLE), ("06_figures", FIGURE)):
+        code = json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text())["cells"]
+        saved = ["".join(c["source"]).split('save_artefact("')[1].split('"')[0] for c in code
+                 if 'save_artefact("' in "".join(c["source"])]
+        assert saved == artefact_names(kind), notebook
+
+
+def test_artefact_registry_errors_are_one_line(table_inputs, tmp_path: Path) -> None:
+    from ovmer.registry import RegistryError
+    from ovmer.reproduce import artefacts
+
+    with pytest.raises(OvmerError, match="unknown artefact 'table2_ablations'. Did you mean 'table2_ablation'?"):
+        artefacts.save_artefact("table2_ablations", table_inputs)
+    with pytest.raises(OvmerError, match="unknown artefact input 'score'. Did you mean 'scores'?"):
+        artefacts.ArtefactInputs(tmp_path, tmp_path, tmp_path, score=1)
+    with pytest.raises(OvmerError, match="no table or figure was saved"):
+        artefacts.record_artefacts(table_inputs)
+    wrong = artefacts.Artefact("wrong", artefacts.TABLE, "ovmer.reproduce.tables:ablation", ("ground_truth",))
+    artefacts.ARTEFACTS.register("wrong", wrong)
+    try:
+        with pytest.raises(RegistryError, match=r"declares the inputs \(ground_truth\) but its builder .* \(scores\)"):
+            artefacts.save_artefact("wrong", table_inputs)
+    finally:
+        artefacts.ARTEFACTS._entries.pop("wrong")
+        artefacts.ARTEFACTS._loaded.pop("wrong", None)
+
+
+def test_inputs_are_read_once_on_first_use(small_scores, tmp_path: Path) -> None:
+    from ovmer.reproduce.artefacts import ArtefactInputs
+    from ovmer.reproduce.scores import save_scores
+
+    save_scores(small_scores, tmp_path / "scores.json")
+    inputs = ArtefactInputs(tmp_path / "scores.json", tmp_path, tmp_path)
+    assert inputs.get("scores") == small_scores and inputs.get("scores") is inputs.get("scores")
+    descriptions = inputs.get("descriptions")
+    assert set(descriptions["source"]) == {"reference", "Chat-UniVi", "Otter", "SALMONN"}
+    assert set(descriptions["setting"]) == {"-", "S0", "S2"}
 
 
 def _fake_paper_table(scores) -> pd.DataFrame:
-    """A stand-in for the paper's table: our values shifted, and a GPT column, under the paper's names."""
-    from ovmer.reproduce.tables import PAPER_NAMES
-
+    """A stand-in for the paper's table: our values shifted, and a GPT column, rows named as ours."""
     ours = scores.f_frame().xs("S2", level="setting")
     paper = ours + 0.5
     paper.insert(0, "GPT", [50.0, 40.0, 45.0])
-    paper.index = [PAPER_NAMES[name] for name in paper.index]
     return paper
 
 
 def test_table1_compares_with_the_paper_and_correlates_with_gpt(table_inputs, monkeypatch) -> None:
     from ovmer.reproduce import tables
 
-    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.scores))
-    table = tables.save_table("table1_ew_s2", table_inputs)
-    frame = table.frame
+    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.get("scores")))
+    frame = _table("table1_ew_s2", table_inputs).frame
     assert frame.loc["Chat-UniVi (ours - paper)", "M-avg"] == pytest.approx(-0.5)
     assert frame.loc["Chat-UniVi (paper)", "GPT"] == 50.0
-    ours = table_inputs.scores.f_frame().xs("S2", level="setting")
+    ours = table_inputs.get("scores").f_frame().xs("S2", level="setting")
     expected = pd.Series(ours["M-avg"].to_numpy()).corr(pd.Series([50.0, 40.0, 45.0]))
     assert frame.loc["PCC (ours vs paper GPT (3 systems))", "M-avg"] == pytest.approx(expected)
-    assert (table_inputs.out_dir / "table1_ew_s2.tex").is_file()
-    summary = tables.save_table("table1_summary", table_inputs).frame
+    assert (table_inputs.tables_dir / "table1_ew_s2.tex").is_file()
+    summary = _table("table1_summary", table_inputs).frame
     assert summary.loc["Otter", "diff"] == pytest.approx(-0.5)
 
 
@@ -315,37 +354,40 @@ def test_table1_without_the_paper_shows_ours_only(table_inputs, monkeypatch) -> 
     from ovmer.reproduce import tables
 
     monkeypatch.setattr(tables, "paper_ew_table", lambda: None)
-    table = tables.save_table("table1_ew_s2", table_inputs)
+    table = _table("table1_ew_s2", table_inputs)
     assert list(table.frame.index) == ["Chat-UniVi (ours)", "Otter (ours)", "SALMONN (ours)"]
     assert "GPT" not in table.frame.columns and "not transcribed" in table.caption
 
 
-def test_paper_name_mapping_errors_are_explicit(table_inputs, monkeypatch) -> None:
+def test_a_released_baseline_missing_from_the_paper_table_is_an_error(table_inputs, monkeypatch) -> None:
     from ovmer.reproduce import tables
 
-    paper = _fake_paper_table(table_inputs.scores).rename(index={"Otter": "OTTER"})
+    paper = _fake_paper_table(table_inputs.get("scores")).rename(index={"Otter": "OTTER"})
     monkeypatch.setattr(tables, "paper_ew_table", lambda: paper)
-    with pytest.raises(OvmerError, match="PAPER_NAMES maps 'Otter' to 'Otter'"):
-        tables.save_table("table1_ew_s2", table_inputs)
+    with pytest.raises(OvmerError, match="no row for the released baseline\\(s\\) Otter"):
+        _table("table1_ew_s2", table_inputs)
 
 
 def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:
-    from ovmer.reproduce.tables import save_table
+    from ovmer.reproduce.artefacts import record_artefacts
     from ovmer.scoring.paper import PAPER_GPT_GROUPING
 
-    ablation = save_table("table2_ablation", table_inputs).frame
+    ablation = _table("table2_ablation", table_inputs).frame
     row = ablation.loc["Chat-UniVi S2"]
     assert row["M-avg"] == pytest.approx(CHAT_UNIVI_S2_M_AVG, abs=1e-3)
     assert row["95% low"] < row["M-avg"] < row["95% high"]
     assert list(ablation.index) == [f"{b} {s}" for b in ("Chat-UniVi", "Otter", "SALMONN") for s in ("S0", "S2")]
-    diagnostics = save_table("table4_diagnostics", table_inputs).frame
+    diagnostics = _table("table4_diagnostics", table_inputs).frame
     assert diagnostics.loc["Otter S0", "samples"] == 332
     assert "M3-W1 dropped (%)" in diagnostics.columns and "M3-W1-L2 dropped (%)" not in diagnostics.columns
-    grouping = save_table("table5_gpt_grouping", table_inputs).frame
+    grouping = _table("table5_gpt_grouping", table_inputs).frame
     for key, value in PAPER_GPT_GROUPING.items():
         assert grouping.loc[key, "ours"] == pytest.approx(value, abs=1e-12)
-    with pytest.raises(OvmerError, match="did you mean 'table2_ablation'"):
-        save_table("table2_ablations", table_inputs)
+    # the notebook records exactly the files of what it saved, in order
+    recorded = record_artefacts(table_inputs)
+    assert [Path(p).name for p in recorded] == [f"{n}.{e}" for n in ("table2_ablation", "table4_diagnostics",
+                                                                      "table5_gpt_grouping")
+                                               for e in ("csv", "md", "tex")]
 
 
 # -- dataset statistics ---------------------------------------------------------------------------
@@ -354,54 +396,41 @@ def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:
 def test_dataset_statistics_of_ovmerd(table_inputs) -> None:
     from ovmer.reproduce.dataset import ground_truth_coverage, label_count_distribution, vocabulary_stages
 
-    counts = label_count_distribution(table_inputs.ground_truth)
+    ground_truth, resources = table_inputs.get("ground_truth"), table_inputs.get("resources")
+    counts = label_count_distribution(ground_truth)
     assert counts.to_dict() == {1: 13, 2: 97, 3: 94, 4: 61, 5: 36, 6: 19, 7: 4, 8: 6, 9: 2}
-    stats = _table_values("table3_dataset", table_inputs)
+    stats = _table("table3_dataset", table_inputs).frame["value"].to_dict()
     assert stats["samples"] == 332 and stats["distinct labels"] == 248 and stats["label occurrences"] == 1121
-    top = _table_frame("table3_top_labels", table_inputs)
+    top = _table("table3_top_labels", table_inputs).frame
     assert top.iloc[0]["label"] == "angry" and top.iloc[0]["samples"] == 97
-    stages = vocabulary_stages(table_inputs.resources)
+    stages = vocabulary_stages(resources)
     assert stages.loc["all wheels"].tolist() == [253, 1255, 7386]
     assert (stages.diff(axis=1).iloc[:, 1:] > 0).all().all()  # each stage adds labels
-    coverage = ground_truth_coverage(table_inputs.ground_truth, table_inputs.resources)
+    coverage = ground_truth_coverage(ground_truth, resources)
     assert coverage.loc["wheel words", "occurrences covered (%)"] < coverage.loc["M1", "occurrences covered (%)"]
     assert coverage.to_numpy()[:, 1:].max() <= 100
-
-
-def _table_frame(name: str, inputs) -> pd.DataFrame:
-    from ovmer.reproduce.tables import save_table
-
-    return save_table(name, inputs).frame
-
-
-def _table_values(name: str, inputs) -> dict[str, object]:
-    return _table_frame(name, inputs)["value"].to_dict()
 
 
 # -- figures --------------------------------------------------------------------------------------
 
 
-def test_figures_are_written_and_byte_stable(small_scores, tmp_path: Path) -> None:
-    from ovmer.data import load_ovmerd
-    from ovmer.reproduce.figures import FigureInputs, save_figure
-    from ovmer.scoring import load_resources
+def test_figures_are_written_and_byte_stable(table_inputs) -> None:
+    from ovmer.reproduce.artefacts import save_artefact
 
-    inputs = FigureInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), (), pd.DataFrame(),
-                          tmp_path)
-    saved = save_figure("ablation", inputs)
+    saved = save_artefact("ablation", table_inputs)
     first = [p.read_bytes() for p in saved.paths]
     assert [p.suffix for p in saved.paths] == [".png", ".pdf"] and all(len(b) > 1000 for b in first)
-    assert [p.read_bytes() for p in save_figure("ablation", inputs).paths] == first
-    with pytest.raises(OvmerError, match="did you mean 'ablation'"):
-        save_figure("ablations", inputs)
+    assert all(p.parent == table_inputs.figures_dir for p in saved.paths)
+    assert [p.read_bytes() for p in save_artefact("ablation", table_inputs).paths] == first
+    assert repr(saved).startswith("ablation: ") and "ablation.pdf" in repr(saved)
 
 
 def test_correlation_figure_explains_too_few_files(small_scores, tmp_path: Path) -> None:
-    from ovmer.reproduce.figures import FigureInputs, save_figure
+    from ovmer.reproduce.artefacts import ArtefactInputs, save_artefact
     from ovmer.reproduce.scores import ScoreTable
 
     one = ScoreTable(small_scores.entries[:1], small_scores.config)
-    saved = save_figure("metric_correlation", FigureInputs(one, {}, None, (), pd.DataFrame(), tmp_path))
+    saved = save_artefact("metric_correlation", ArtefactInputs(tmp_path, tmp_path, tmp_path, scores=one))
     assert all(p.is_file() for p in saved.paths)
 
 
@@ -454,6 +483,47 @@ def test_extra_baselines_are_staged_into_the_run_store(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(OvmerError, match="no describe-stage store files"):
         stage_extra_baselines([tmp_path / "empty"], tmp_path / "run")
+
+
+# -- the stage notebooks' functions ----------------------------------------------------------------
+
+
+def test_describe_replay_records_every_store_file_it_writes(tmp_path: Path) -> None:
+    """Replaying the released outputs imports the label lists too (stage extract): they are outputs as well."""
+    from ovmer.reproduce.stage_describe import describe_baseline, plan_describe
+    from ovmer.reproduce.stages import finish_stage
+    from ovmer.store import ResultsStore, store_path
+
+    plan = plan_describe(smoke=True, baseline="Otter", settings=["S0"], output=str(tmp_path))
+    summary = describe_baseline(plan)
+    assert list(summary["stage"]) == ["describe", "extract"] and list(summary["done"]) == [332, 332]
+    written = [store_path(stage, "Otter", Setting.NOSUBTITLE, plan.store_root) for stage in ("describe", "extract")]
+    assert all(len(ResultsStore(p).values()) == 332 for p in written)
+    assert [Path(p).resolve() for p in finish_stage(summary, "describe")] == [p.resolve() for p in written]
+    again = describe_baseline(plan)  # a re-run skips what is in the store
+    assert list(again["done"]) == [0, 0] and list(again["skipped"]) == [332, 332]
+
+
+def test_stage_plans_validate_their_parameters(tmp_path: Path) -> None:
+    from ovmer.reproduce.stage_describe import plan_describe
+    from ovmer.reproduce.stages import finish_stage, plan_stage, summary_frame
+
+    merge = plan_stage("merge", smoke=True, baselines=[], backend="replay", output=str(tmp_path))
+    assert merge.baselines == ("Chat-UniVi", "SALMONN") and merge.settings == (Setting.NOSUBTITLE_ADDSUB,)
+    assert merge.limit is None and merge.store_root == tmp_path / "smoke"
+    with pytest.raises(OvmerError, match="extract: limit must be 0"):
+        plan_stage("extract", smoke=True, baselines=[], backend="cpu", limit=-1)
+    with pytest.raises(OvmerError, match="^limit must be 0"):
+        plan_describe(smoke=True, baseline="Otter", limit=-2)
+    assert plan_describe(smoke=True, baseline="Otter").limit == 4
+    with pytest.raises(OvmerError, match="made by clue merging"):
+        plan_describe(smoke=True, baseline="Otter", settings=["S2"])
+    failed = summary_frame([{"baseline": "Otter", "setting": "S0", "stage": "extract", "done": 1, "skipped": 0,
+                             "failed": 2, "store file": "x.jsonl"}])
+    with pytest.raises(OvmerError, match=r"extract: failed samples in Otter/S0 extract \(2 failed\)"):
+        finish_stage(failed, "extract")
+    with pytest.raises(OvmerError, match="nothing to run"):
+        finish_stage(summary_frame([]), "merge")
 
 
 # -- CLI ------------------------------------------------------------------------------------------
