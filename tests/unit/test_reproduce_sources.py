@@ -12,7 +12,7 @@ from ovmer.errors import OvmerError
 from ovmer.reproduce.notebooks import notebook_code
 from ovmer.reproduce.sources import ModuleGraph
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = ROOT / "notebooks"
 
 

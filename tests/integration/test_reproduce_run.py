@@ -13,7 +13,7 @@ import pytest
 from ovmer.reproduce.sources import ModuleGraph
 from ovmer.settings import Setting
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 CHAT_UNIVI_S2_M_AVG = 47.2197  # the scoring spec check (issue 3), x100
 SALMONN_S0_M_AVG = 35.0135  # the same released file scored by `ovmer score` (x100)
