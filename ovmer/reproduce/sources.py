@@ -97,6 +97,13 @@ def referenced_names(tree: ast.AST, module: str = "", is_package: bool = False) 
     return names
 
 
+def _parse(source: str, where: str) -> ast.Module:
+    try:
+        return ast.parse(source, filename=where)
+    except SyntaxError as exc:
+        raise OvmerError(f"{where}: cannot be parsed ({exc.msg}, line {exc.lineno})") from None
+
+
 class ModuleGraph:
     """The import graph of the package found in ``root`` (the folder holding ``ovmer/``)."""
 
@@ -144,29 +151,20 @@ class ModuleGraph:
     def _edges(self) -> dict[str, frozenset[str]]:
         edges = {}
         for module, path in self.files.items():
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-            except SyntaxError as exc:
-                raise OvmerError(f"{path}: cannot be parsed ({exc.msg}, line {exc.lineno})") from None
+            tree = _parse(path.read_text(encoding="utf-8"), str(path))
             names = referenced_names(tree, module, self._is_package(module))
             edges[module] = frozenset(m for name, completed in names for m in self._resolve(name, completed))
             edges[module] -= {module}
         return edges
 
-    def imports(self, module: str) -> frozenset[str]:
-        """The package modules ``module`` refers to directly."""
-        return self._edges[module]
-
     def entry_modules(self, source: str, where: str = "code") -> list[str]:
         """The package modules a piece of source code (a notebook's cells) refers to."""
-        try:
-            tree = ast.parse(source, filename=where)
-        except SyntaxError as exc:
-            raise OvmerError(f"{where}: cannot be parsed ({exc.msg}, line {exc.lineno})") from None
-        return sorted({m for name, completed in referenced_names(tree) for m in self._resolve(name, completed)})
+        names = referenced_names(_parse(source, where))
+        return sorted({m for name, completed in names for m in self._resolve(name, completed)})
 
     def closure(self, entries: Iterable[str]) -> list[str]:
         """``entries`` and every package module they reach, sorted."""
+        entries = list(entries)
         unknown = [m for m in entries if m not in self.files]
         if unknown:
             raise OvmerError(f"{unknown[0]!r} is not a module of {self.root / self.package}")

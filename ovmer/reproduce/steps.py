@@ -146,8 +146,10 @@ def _read_stamp(layout: ReproduceLayout, name: str) -> dict[str, Any] | None:
 
 def _why_due(stamp: Mapping[str, Any] | None, key: str, inputs: Mapping[str, Any], executed: Path) -> str:
     """Why the step must run, or "" when it is up to date."""
-    if stamp is None or not executed.is_file():
+    if stamp is None:
         return "first run"
+    if not executed.is_file():
+        return f"executed notebook {display_path(executed)} missing"
     if stamp.get("key") != key:
         return what_changed(stamp["inputs"], inputs) if "inputs" in stamp else "stamp of an older ovmer"
     missing = [p for p in stamp.get("outputs", []) if not resolve_display_path(p).exists()]
