@@ -23,11 +23,6 @@ class Setting(enum.StrEnum):
     def short(self) -> str:
         return {"nosubtitle": "S0", "subtitle": "S1", "nosubtitle-addsub": "S2"}[self.value]
 
-    @property
-    def description_stage(self) -> str:
-        """The results-store stage holding this setting's descriptions: S2's are made by clue merging."""
-        return "merge" if self is Setting.NOSUBTITLE_ADDSUB else "describe"
-
     @classmethod
     def parse(cls, value: str | Setting) -> Setting:
         """Accept the value (``subtitle``), the short name (``S1``) or the member name."""

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from ovmer.data import load_ovmerd
 from ovmer.data.released import RELEASED_BASELINES, load_released_descriptions, released_file
-from ovmer.describe.registry import BASELINES
 from ovmer.errors import OvmerError
 from ovmer.registry import did_you_mean
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, store_path
+from ovmer.store.released import description_stage
 
 TEXT_COLUMNS = ("description", "english", "reason", "text", "subtitle")
 Source = str  # "auto" | "store" | "released"
@@ -57,9 +57,7 @@ def read_text_table(path: str | os.PathLike[str], columns: Sequence[str] = TEXT_
     raise OvmerError(f"{path}: input must be .csv, .tsv, .jsonl (results store) or .npz")
 
 
-def input_stage(setting: Setting) -> str:
-    """The store stage that produces descriptions of ``setting`` (S2 is made by clue merging)."""
-    return Setting.parse(setting).description_stage
+input_stage = description_stage  # its old name here
 
 
 def stage_descriptions(
@@ -76,7 +74,7 @@ def stage_descriptions(
     if source not in SOURCES:
         raise OvmerError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     setting = Setting.parse(setting)
-    path = store_path(input_stage(setting), baseline, setting, root)
+    path = store_path(description_stage(setting), baseline, setting, root)
     if source in ("auto", "store") and path.is_file():
         values = {n: v for n, v in ResultsStore(path).values().items() if isinstance(v, str)}
         if values:
@@ -90,18 +88,24 @@ def stage_descriptions(
                         stacklevel=2,
                     )
             return values, str(path)
-    # The baseline may be the user's own, so a close registry name is a hint, not a correction.
-    hint = "" if baseline in BASELINES.names() else did_you_mean(baseline, BASELINES, n=3, loose=True)
     if source == "store":
         raise OvmerError(
-            f"{path}: no finished {setting.value} descriptions of {baseline} in the results store.{hint}"
+            f"{path}: no finished {setting.value} descriptions of {baseline} in the results store."
+            + _close_baselines(baseline, path)
         )
     if baseline not in RELEASED_BASELINES and source == "auto":
         raise OvmerError(
             f"{baseline}: no {setting.value} descriptions in the results store ({path}) and no released "
-            f"outputs for it; run `ovmer describe` first or pass an input file.{hint}"
+            f"outputs for it; run `ovmer describe` first or pass an input file." + _close_baselines(baseline, path)
         )
     return load_released_descriptions(baseline, setting), released_file(baseline, setting, "description")
+
+
+def _close_baselines(baseline: str, path: Path) -> str:
+    """A did-you-mean among the baselines with descriptions: released, or with a folder beside ``path``'s."""
+    stage_folder = path.parent.parent  # <root>/store/<stage>/<baseline>/<setting>.jsonl
+    stored = [p.name for p in stage_folder.iterdir() if p.is_dir()] if stage_folder.is_dir() else []
+    return did_you_mean(baseline, [*RELEASED_BASELINES, *stored], n=3, loose=True)
 
 
 def load_subtitles(path: str | os.PathLike[str] | None = None) -> dict[str, str]:
