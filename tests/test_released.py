@@ -11,17 +11,13 @@ import pytest
 
 from ovmer.assets import asset_path
 from ovmer.data import OVMERD, RELEASED_BASELINES, load_ovmerd, released_file
-from ovmer.data.released import (
-    load_released_descriptions,
-    load_released_labels,
-    read_description_npz,
-    read_openset_npz,
-)
+from ovmer.data.name_values import read_description_npz, read_openset_npz
+from ovmer.data.released import load_released_descriptions, load_released_labels
 from ovmer.errors import OvmerError, UntrustedPickleError
 from ovmer.labels import parse_labels
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import Record, ResultsStore, store_path
-from ovmer.store.released import (
+from ovmer.store.authors_npz import (
     description_stage,
     export_descriptions,
     export_labels,
@@ -51,7 +47,7 @@ def test_eight_baselines_three_settings() -> None:
     assert released_file("Otter", Setting.SUBTITLE, "description") == (
         "results-ovmerd/Otter/output-reason-7b-subtitle-eng.npz"
     )
-    with pytest.raises(OvmerError, match="baseline 'otter'; did you mean 'Otter'"):
+    with pytest.raises(OvmerError, match=r"unknown released baseline 'otter'. Did you mean 'Otter'\?"):
         released_file("otter", "S0")
     with pytest.raises(OvmerError, match="kind must be 'description' or 'openset'"):
         released_file("Otter", "S0", "labels")

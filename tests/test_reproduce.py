@@ -226,7 +226,7 @@ def test_plan_scoring_validates_and_caps_smoke() -> None:
     plan = plan_scoring(smoke=True, n_boot=1000)
     assert plan.baselines == SMOKE_BASELINES and plan.n_boot == 100
     assert plan.settings == (Setting.NOSUBTITLE, Setting.SUBTITLE, Setting.NOSUBTITLE_ADDSUB)
-    with pytest.raises(OvmerError, match="did you mean 'Chat-UniVi'"):
+    with pytest.raises(OvmerError, match="Did you mean 'Chat-UniVi'"):
         plan_scoring(smoke=False, baselines=["Chat-Univi"])
     with pytest.raises(OvmerError, match="labels must be one of"):
         plan_scoring(smoke=False, labels="mine")

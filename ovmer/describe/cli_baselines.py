@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-HELP = "list the baseline MLLMs: modalities, frame policy, checkpoint and how each runs"
-
 _COLUMNS = ["name", "modalities", "frames", "run", "checkpoint", "paper", "released"]
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
+from ovmer.data.name_values import TEXT_FILES, read_name_values
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
 
@@ -17,39 +17,7 @@ SOURCES = ("auto", "store", "released")
 
 def read_text_table(path: str | os.PathLike[str], columns: Sequence[str] = TEXT_COLUMNS) -> dict[str, str]:
     """name -> text from a CSV/TSV (``name`` + the first of ``columns``), a store JSONL or an npz."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise OvmerError(f"{path}: input file not found")
-    if path.suffix == ".jsonl":
-        from ovmer.store import ResultsStore
-
-        values = ResultsStore(path).values()
-        bad = [n for n, v in values.items() if not isinstance(v, str)]
-        if bad:
-            raise OvmerError(
-                f"{path}: records hold {type(values[bad[0]]).__name__}, not text (e.g. {bad[0]})"
-            )
-        return dict(values)
-    if path.suffix == ".npz":
-        from ovmer.data.released import read_description_npz
-
-        return read_description_npz(path)
-    if path.suffix in (".csv", ".tsv"):
-        import pandas as pd
-
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","
-        )
-        column = next((c for c in columns if c in frame.columns), None)
-        if "name" not in frame.columns or column is None:
-            raise OvmerError(
-                f"{path}: needs a 'name' column and one of {', '.join(columns)}; has {list(frame.columns)}"
-            )
-        duplicated = frame["name"][frame["name"].duplicated()].tolist()
-        if duplicated:
-            raise OvmerError(f"{path}: sample name(s) listed twice: {duplicated[:5]}")
-        return dict(zip(frame["name"], frame[column], strict=True))
-    raise OvmerError(f"{path}: input must be .csv, .tsv, .jsonl (results store) or .npz")
+    return read_name_values(path, TEXT_FILES.with_columns(columns))
 
 
 def input_stage(setting: Setting) -> str:
