@@ -1,5 +1,6 @@
 # Two commands do everything: `make reproduce` and `make test`.
 # Both create the virtual environment and fetch the assets first.
+# `make test-fast` runs only the unit layer (tests/unit: no assets, models or processes; seconds).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all venv vllm-venv assets test lint reproduce bench clean
+.PHONY: all venv vllm-venv assets test test-fast lint reproduce bench clean
 
 all: test
 
@@ -33,8 +34,12 @@ assets: venv
 lint: venv
 	$(BIN)/ruff check ovmer tests benchmarks
 
+# Every layer under tests/ (unit, integration, ...).
 test: assets lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+
+test-fast: venv
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
 
 # Options: SMOKE=1, EXTRACT_BACKEND=cpu|transformers|openai|..., LLM_MODEL=..., MERGE_BACKEND=...,
 # EXTRA_BASELINES="dir1 dir2" (your own describe outputs), FORCE=1 (ignore up-to-date stamps).

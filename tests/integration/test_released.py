@@ -11,9 +11,9 @@ import pytest
 
 from ovmer.assets import asset_path
 from ovmer.data import OVMERD, RELEASED_BASELINES, load_ovmerd, released_file
-from ovmer.data.name_values import read_description_npz, read_openset_npz
+from ovmer.data.name_values import read_description_npz
 from ovmer.data.released import load_released_descriptions, load_released_labels
-from ovmer.errors import OvmerError, UntrustedPickleError
+from ovmer.errors import UntrustedPickleError
 from ovmer.labels import parse_labels
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import Record, ResultsStore, store_path
@@ -21,9 +21,7 @@ from ovmer.store.authors_npz import (
     description_stage,
     export_descriptions,
     export_labels,
-    export_store,
     import_released,
-    infer_format,
 )
 
 RUNS = [(b, s) for b in RELEASED_BASELINES for s in ALL_SETTINGS]
@@ -39,18 +37,6 @@ def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
     """All 48 released files imported into a fresh store."""
     root = tmp_path_factory.mktemp("imported")
     return root, import_released(root=root)
-
-
-def test_eight_baselines_three_settings() -> None:
-    assert len(RELEASED_BASELINES) == 8 and len(RUNS) == 24
-    assert released_file("Otter", "S2") == "results-ovmerd/Otter/output-reason-7b-nosubtitle-addsub-eng-openset.npz"
-    assert released_file("Otter", Setting.SUBTITLE, "description") == (
-        "results-ovmerd/Otter/output-reason-7b-subtitle-eng.npz"
-    )
-    with pytest.raises(OvmerError, match=r"unknown released baseline 'otter'. Did you mean 'Otter'\?"):
-        released_file("otter", "S0")
-    with pytest.raises(OvmerError, match="kind must be 'description' or 'openset'"):
-        released_file("Otter", "S0", "labels")
 
 
 @pytest.mark.parametrize(("baseline", "setting"), RUNS, ids=[f"{b}-{s.short}" for b, s in RUNS])
@@ -72,21 +58,6 @@ def test_known_released_values() -> None:
     assert labels["sample_00000007"] == "[happy, content]"
     assert load_released_descriptions("Otter", "S1")["sample_00000686"] == ""  # the one empty description
     assert sum(len(parse_labels(raw)) for raw in load_released_labels("Otter", "S1").values()) == 374
-
-
-def test_readers_reject_wrong_files(tmp_path: Path) -> None:
-    wrong = tmp_path / "wrong.npz"
-    np.savez(wrong, names=np.array(["a"]), items=np.array(["[x]"]))
-    with pytest.raises(OvmerError, match="expected keys filenames, fileitems"):
-        read_openset_npz(wrong)
-    uneven = tmp_path / "uneven.npz"
-    np.savez(uneven, filenames=np.array(["a", "b"]), fileitems=np.array(["[x]"]))
-    with pytest.raises(OvmerError, match="2 filenames but 1 fileitems"):
-        read_openset_npz(uneven)
-    not_a_dict = tmp_path / "list.npz"
-    np.savez(not_a_dict, name2reason=np.array(["a", "b"], dtype=object))
-    with pytest.raises(OvmerError, match="expected key 'name2reason' holding a dict"):
-        read_description_npz(not_a_dict, trust=True)
 
 
 def test_import_puts_each_file_in_its_stage(imported: tuple[Path, list], ovmerd: OVMERD) -> None:
@@ -172,73 +143,6 @@ def test_exported_pickles_need_trust_to_read_back(imported: tuple[Path, list], t
     with pytest.raises(UntrustedPickleError):
         read_description_npz(exported)
     assert read_description_npz(exported, trust=True) == load_released_descriptions("Otter", "S0")
-
-
-def write_store(path: Path, records: list[Record]) -> Path:
-    store = ResultsStore(path)
-    for record in records:
-        store.append(record)
-    return path
-
-
-def test_export_of_a_pipeline_store(tmp_path: Path) -> None:
-    path = write_store(
-        tmp_path / "store" / "extract" / "Mine" / "subtitle.jsonl",
-        [
-            Record("s1", "ok", "k", raw="Output: [Happy, sad]", value=["happy", "sad"]),
-            Record("s2", "ok", "k", raw=None, value=["calm"]),
-            Record("s30", "ok", "k", raw="[a much longer list, of labels]", value=["a much longer list", "of labels"]),
-        ],
-    )
-    raw_file = export_labels(path, tmp_path / "raw.npz")
-    with np.load(raw_file) as data:
-        assert data["filenames"].tolist() == ["s1", "s2", "s30"]
-        assert data["filenames"].dtype == np.dtype("<U3")
-        assert data["fileitems"].tolist() == ["Output: [Happy, sad]", "[calm]", "[a much longer list, of labels]"]
-        assert data["fileitems"].dtype == np.array(data["fileitems"].tolist()).dtype == np.dtype("<U31")
-    fmt, value_file = export_store(path, tmp_path / "value.npz", labels_from="value")
-    assert fmt == "openset"
-    with np.load(value_file) as data:
-        assert data["fileitems"].tolist() == ["[happy, sad]", "[calm]", "[a much longer list, of labels]"]
-    assert read_openset_npz(value_file) == {
-        "s1": "[happy, sad]", "s2": "[calm]", "s30": "[a much longer list, of labels]"
-    }
-
-
-def test_export_refuses_error_records_unless_asked(tmp_path: Path) -> None:
-    path = write_store(
-        tmp_path / "descriptions.jsonl",
-        [
-            Record("s1", "ok", "k", raw=" A calm man. ", value="A calm man."),
-            Record("s2", "error", "k", error="RuntimeError: CUDA out of memory"),
-            Record("s3", "ok", "k", raw="She smiles.", value=None),
-        ],
-    )
-    with pytest.raises(OvmerError, match=r"descriptions.jsonl: 1 sample\(s\) have error records \(s2\)"):
-        export_descriptions(path, tmp_path / "out.npz")
-    assert not (tmp_path / "out.npz").exists()
-    written = export_descriptions(path, tmp_path / "out.npz", skip_errors=True)
-    # The parsed value when there is one, else the raw text.
-    assert read_description_npz(written, trust=True) == {"s1": "A calm man.", "s3": "She smiles."}
-
-
-def test_format_inference_and_bad_exports(tmp_path: Path) -> None:
-    texts = write_store(tmp_path / "a.jsonl", [Record("s1", "ok", "k", raw="t", value="text")])
-    lists = write_store(tmp_path / "b.jsonl", [Record("s1", "ok", "k", raw="[x]", value=["x"])])
-    mixed = write_store(tmp_path / "c.jsonl", [Record("s1", "ok", "k", value="t"), Record("s2", "ok", "k", value=[])])
-    assert infer_format(texts, ResultsStore(texts).latest()) == "description"
-    assert infer_format(lists, ResultsStore(lists).latest()) == "openset"
-    assert infer_format(tmp_path / "store" / "merge" / "X" / "subtitle.jsonl") == "description"
-    with pytest.raises(OvmerError, match="cannot tell whether it holds descriptions or label lists"):
-        export_store(mixed, tmp_path / "out.npz")
-    with pytest.raises(OvmerError, match="name the output file \\*.npz"):
-        export_store(texts, tmp_path / "out.csv")
-    with pytest.raises(OvmerError, match="no such results-store file"):
-        export_labels(tmp_path / "missing.jsonl", tmp_path / "out.npz")
-    only_errors = write_store(tmp_path / "d.jsonl", [Record("s1", "error", "k", error="x")])
-    with pytest.raises(OvmerError, match="no finished records to export"):
-        export_labels(only_errors, tmp_path / "out.npz", skip_errors=True)
-    assert not list(tmp_path.glob("*.npz")) and not list(tmp_path.glob(".partial-*"))
 
 
 def test_import_resumes_after_a_torn_line(tmp_path: Path) -> None:

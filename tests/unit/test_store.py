@@ -4,48 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
+from store_helpers import CountingCompute, items, lines_by_name
 
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
 from ovmer.store import Record, ResultsStore, compute_key, run_stage, store_path
 from ovmer.store.runner import WorkItem
-
-
-def items(count: int, key_prefix: str = "k") -> list[WorkItem]:
-    return [WorkItem(f"sample_{i:03d}", f"{key_prefix}{i}", i) for i in range(count)]
-
-
-class CountingCompute:
-    """``compute`` for run_stage that records which samples it was asked for."""
-
-    def __init__(self, fail: set[str] | None = None) -> None:
-        self.calls: list[str] = []
-        self.fail = fail or set()
-
-    def __call__(self, item: WorkItem) -> tuple[str, int]:
-        self.calls.append(item.name)
-        if item.name in self.fail:
-            raise ValueError(f"boom on {item.name}")
-        return f"raw reply {item.payload}", item.payload * 10
-
-
-def lines_by_name(path: Path) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {}
-    for line in path.read_text().splitlines():
-        try:
-            out.setdefault(json.loads(line)["name"], []).append(line)
-        except json.JSONDecodeError:
-            continue
-    return out
 
 
 def test_compute_key_is_canonical_and_sensitive() -> None:
@@ -182,58 +149,6 @@ def test_batches_record_each_sample(tmp_path: Path) -> None:
     assert summary.failures["sample_001"] == "RuntimeError: empty reply"
     assert summary.failures["sample_004"] == "RuntimeError: out of memory"
     assert store.latest()["sample_003"].raw == "r3"
-
-
-CHILD = textwrap.dedent(
-    """
-    import sys, time
-    from ovmer.store import ResultsStore, run_stage
-    from ovmer.store.runner import WorkItem
-
-    def compute(item):
-        time.sleep(0.01)
-        return f"raw reply {item.payload}", item.payload * 10
-
-    items = [WorkItem(f"sample_{i:03d}", f"k{i}", i) for i in range(int(sys.argv[2]))]
-    run_stage(ResultsStore(sys.argv[1]), items, compute, progress=False)
-    """
-)
-
-
-def test_resume_after_a_real_sigkill(tmp_path: Path) -> None:
-    total = 400  # ~4 s of work in the child; it is killed well before the end
-    path = tmp_path / "killed.jsonl"
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(path), str(total)])
-    try:
-        deadline = time.monotonic() + 60
-        while not (path.exists() and path.read_bytes().count(b"\n") >= 25):
-            assert child.poll() is None, "the child ended before it could be killed"
-            assert time.monotonic() < deadline, "the child wrote nothing"
-            time.sleep(0.02)
-        child.send_signal(signal.SIGKILL)
-    finally:
-        child.kill()
-        child.wait()
-    assert child.returncode == -signal.SIGKILL
-
-    store = ResultsStore(path)
-    before = {name: rec for name, rec in store.latest().items() if rec.ok}
-    finished_lines = lines_by_name(path)
-    assert 25 <= len(before) < total
-
-    compute = CountingCompute()
-    summary = run_stage(store, items(total), compute, progress=False)
-    assert (summary.done, summary.skipped, summary.failed) == (total - len(before), len(before), 0)
-    assert set(compute.calls).isdisjoint(before)
-
-    latest = store.latest()
-    assert len(latest) == total and all(rec.ok for rec in latest.values())
-    assert all(latest[name].value == int(name[-3:]) * 10 for name in latest)
-    after = lines_by_name(path)
-    for name in before:
-        assert after[name] == finished_lines[name]  # nothing finished was lost or rewritten
-    ok_counts = Counter(json.loads(line)["name"] for lines in after.values() for line in lines)
-    assert set(ok_counts.values()) == {1}  # every sample done exactly once
 
 
 def test_a_broken_setup_stops_the_run_and_keeps_earlier_results(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = ROOT / "ovmer"
 # Import name -> the distribution that provides it (directly or as a dependency of it).
 PROVIDED_BY = {

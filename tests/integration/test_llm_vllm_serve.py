@@ -34,7 +34,7 @@ from ovmer.store import ResultsStore, StageSummary, store_path
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 VLLM_PYTHON = Path(os.environ.get("OVMER_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
 SERVED_NAME = "tiny-qwen2"
 START_TIMEOUT = 240.0  # a cold start on 2 shared cores takes ~30-40 s

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from media_helpers import espeak_available, make_face_npy, make_video, make_wav, speech_waveform, square_frame
+from media_helpers import make_face_npy, make_video, make_wav, square_frame
 
 from ovmer.describe.adapter import FramePolicy
 from ovmer.describe.media import (
@@ -77,15 +77,6 @@ def test_audio_from_stereo_wav_is_resampled_and_averaged(tmp_path):
     assert np.abs(audio.waveform).max() == pytest.approx(0.3, abs=0.01)  # averaged, not summed
     assert dominant_frequency(audio.waveform) == pytest.approx(523, abs=3)
     assert load_audio(wav, max_seconds=0.25).waveform.size == 4_000
-
-
-@pytest.mark.skipif(not espeak_available(), reason="espeak-ng not installed (apt-get install -y espeak-ng)")
-def test_speech_wav_round_trip(tmp_path):
-    speech = speech_waveform("good morning everyone")
-    wav = make_wav(tmp_path / "speech.wav", speech="good morning everyone")
-    audio = load_audio(wav)
-    assert audio.waveform.size == speech.size
-    assert np.sqrt(np.mean(audio.waveform**2)) > 0.02  # not silence
 
 
 def test_faces_sampled_from_npy(tmp_path):

@@ -27,7 +27,7 @@ from ovmer.describe.runner import (
 from ovmer.errors import OvmerError
 from ovmer.store.jsonl import Record, ResultsStore
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 NAMES = tuple(f"sample_{i:08d}" for i in range(1, 6))
 
 

@@ -26,7 +26,7 @@ from ovmer.describe.prompts import (
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
 
-SNAPSHOT = Path(__file__).parent / "snapshots" / "describe_prompts.json"
+SNAPSHOT = Path(__file__).resolve().parents[1] / "snapshots" / "describe_prompts.json"
 UPDATE_ENV = "OVMER_UPDATE_SNAPSHOTS"
 SUBTITLE = "I told you already,\nI'm not going back there."
 MODALITIES = {
