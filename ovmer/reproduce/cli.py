@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ovmer.assets import fetch
+from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
+from ovmer.reproduce.steps import StepRun
+from ovmer.store.authors_npz import import_released
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--smoke", action="store_true",
@@ -30,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-fetch", action="store_true", help="do not fetch/verify the assets first")
 
 
-def _print_step(run: object) -> None:
-    print(f"  {run.name:<18} {run.status:<7} {run.seconds:6.1f} s", flush=True)  # type: ignore[attr-defined]
+def _print_step(run: StepRun) -> None:
+    why = f"  ({run.reason})" if run.status == "ran" and run.reason else ""
+    print(f"  {run.name:<18} {run.status:<7} {run.seconds:6.1f} s{why}", flush=True)
 
 
 def _shown(path: Path) -> str:
@@ -44,21 +50,15 @@ def _shown(path: Path) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
-
     if args.refresh_notebooks:
         print("executing the committed notebooks in smoke mode:")
         for run in refresh_notebooks():
             _print_step(run)
         return 0
     if not args.no_fetch:
-        from ovmer.assets import fetch
-
         report = fetch(progress=False)
         print(f"assets: {report.summary()}")
     if not args.smoke:
-        from ovmer.store.released import import_released
-
         imported = import_released()
         added = sum(item.summary.done for item in imported)
         print(f"released outputs: {len(imported)} files in the results store ({added} new records)")

@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
+from ovmer.data import load_ovmerd, load_released_descriptions
 from ovmer.data.wheels import N_WHEELS, WHEEL_LEVELS, load_wheel_assets
 from ovmer.errors import OvmerError
+from ovmer.scoring import METRIC_NAMES
+from ovmer.settings import Setting
 
 VOCABULARY_STAGES = ("wheel words", "+ synonyms", "+ word forms")
 
@@ -50,10 +54,6 @@ def vocabulary_stages(resources: object) -> pd.DataFrame:
     labels (any word form) the M3-Wk metrics map. For all wheels together: every
     wheel word; every synonym-table label; every word form M2 maps.
     """
-    import numpy as np
-
-    from ovmer.scoring import METRIC_NAMES
-
     ids = resources.table.ids  # type: ignore[attr-defined]
     synonyms = resources.wheel_words_of  # type: ignore[attr-defined]
     rows = {}
@@ -73,8 +73,6 @@ def ground_truth_coverage(ground_truth: Mapping[str, Sequence[str]], resources: 
     Rows: the plain wheel words, the synonym table, then each metric's
     vocabulary (a label is covered when the metric does not drop it).
     """
-    from ovmer.scoring import METRIC_NAMES
-
     frequencies = label_frequencies(ground_truth)
     total = int(frequencies.sum())
     wheel_words = _wheel_words(resources, None)
@@ -106,9 +104,6 @@ def description_lengths(baselines: Sequence[str], settings: Sequence[object]) ->
     Long format with columns ``source`` (``reference`` or the baseline), ``setting``
     (short name, ``-`` for the reference), ``name`` and ``words``.
     """
-    from ovmer.data import load_ovmerd, load_released_descriptions
-    from ovmer.settings import Setting
-
     dataset = load_ovmerd()
     rows = [("reference", "-", n, len(dataset.reference_en[n].split())) for n in dataset.names]
     for baseline in baselines:

@@ -10,8 +10,15 @@ from typing import Any
 
 import pandas as pd
 
+from ovmer.assets import asset_path
+from ovmer.data import RELEASED_BASELINES, load_ovmerd
+from ovmer.data.released import load_released_descriptions, released_file
 from ovmer.errors import OvmerError
+from ovmer.registry import did_you_mean
+from ovmer.scoring import per_sample_table, read_predictions
 from ovmer.settings import Setting
+from ovmer.store import ResultsStore, store_path
+from ovmer.store.authors_npz import description_stage
 
 SOURCES = ("released", "store")
 
@@ -61,20 +68,13 @@ class SampleView:
 
 
 def _labels_and_description(baseline: str, setting: Setting, source: str) -> tuple[dict[str, Any], dict[str, str]]:
-    from ovmer.scoring import read_predictions
-
     if source == "released":
-        from ovmer.assets import asset_path
-        from ovmer.data.released import load_released_descriptions, released_file
-
         labels = read_predictions(asset_path(released_file(baseline, setting)))
         return labels, load_released_descriptions(baseline, setting)
-    from ovmer.store import ResultsStore, store_path
-
     label_file = store_path("extract", baseline, setting)
     if not label_file.is_file():
         raise OvmerError(f"{label_file}: no extracted labels of {baseline} / {setting.value} in the store")
-    described = store_path("merge" if setting is Setting.NOSUBTITLE_ADDSUB else "describe", baseline, setting)
+    described = store_path(description_stage(setting), baseline, setting)
     texts = ResultsStore(described).values() if described.is_file() else {}
     return read_predictions(label_file), {n: str(v) for n, v in texts.items()}
 
@@ -83,9 +83,6 @@ def explore_sample(
     baseline: str = "Chat-UniVi", setting: str | Setting = "S2", sample: str = "", source: str = "released"
 ) -> SampleView:
     """Everything about one sample for one baseline and setting (``sample`` empty: the first one)."""
-    from ovmer.data import load_ovmerd
-    from ovmer.scoring import per_sample_table
-
     if source not in SOURCES:
         raise OvmerError(f"source must be one of {', '.join(SOURCES)}, got {source!r}")
     try:
@@ -95,11 +92,7 @@ def explore_sample(
     dataset = load_ovmerd()
     name = sample or dataset.names[0]
     if name not in dataset.ground_truth:
-        import difflib
-
-        close = difflib.get_close_matches(name, dataset.names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"{name!r} is not an OV-MERD test sample{hint}")
+        raise OvmerError(f"{name!r} is not an OV-MERD test sample.{did_you_mean(name, dataset.names)}")
     labels, descriptions = _labels_and_description(baseline, chosen, source)
     if name not in labels:
         raise OvmerError(f"{baseline} / {chosen.value}: no predicted labels for {name}")
@@ -126,8 +119,6 @@ def explorer(baseline: str = "Chat-UniVi", setting: str = "S2", source: str = "r
         from IPython.display import display
     except ImportError as exc:
         raise OvmerError("the explorer needs ipywidgets: pip install 'ovmer[notebooks]'") from exc
-    from ovmer.data import RELEASED_BASELINES, load_ovmerd
-
     names = list(load_ovmerd().names)
     pick_baseline = widgets.Dropdown(options=list(RELEASED_BASELINES), value=baseline, description="baseline")
     pick_setting = widgets.Dropdown(options=[s.short for s in Setting], value=Setting.parse(setting).short,

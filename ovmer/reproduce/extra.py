@@ -14,9 +14,11 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from ovmer.data.released import RELEASED_BASELINES
 from ovmer.errors import OvmerError
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import ResultsStore, store_path
+from ovmer.store.authors_npz import description_stage
 
 
 @dataclass(frozen=True)
@@ -24,11 +26,6 @@ class ExtraBaseline:
     name: str
     settings: tuple[Setting, ...]  # settings with descriptions in the store
     files: tuple[Path, ...]  # the staged store files (their content keys the run)
-
-
-def _input_stage(setting: Setting) -> str:
-    # S2 descriptions are the output of clue merging, everything else of describe.
-    return "merge" if setting is Setting.NOSUBTITLE_ADDSUB else "describe"
 
 
 def find_extra_baseline(folder: str | Path) -> tuple[str, dict[Setting, Path]]:
@@ -48,8 +45,6 @@ def find_extra_baseline(folder: str | Path) -> tuple[str, dict[Setting, Path]]:
 
 def stage_extra_baselines(folders: list[Path] | tuple[Path, ...], store_root: Path) -> list[ExtraBaseline]:
     """Copy each folder's store files into ``store_root``'s results store; one entry per baseline."""
-    from ovmer.data.released import RELEASED_BASELINES
-
     staged: list[ExtraBaseline] = []
     for folder in folders:
         name, found = find_extra_baseline(folder)
@@ -62,7 +57,7 @@ def stage_extra_baselines(folders: list[Path] | tuple[Path, ...], store_root: Pa
             raise OvmerError(f"extra baseline {folder}: a second folder named {name!r}")
         files = []
         for setting, source in found.items():
-            target = store_path(_input_stage(setting), name, setting, store_root)
+            target = store_path(description_stage(setting), name, setting, store_root)
             if source.resolve() != target.resolve():
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, target)

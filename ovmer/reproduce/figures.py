@@ -1,76 +1,41 @@
 """The paper's figures, drawn with seaborn in one style and saved as PNG and PDF.
 
-Every figure has a builder ``(inputs) -> Figure`` registered in :data:`FIGURES`;
-:func:`save_figure` draws one by name and writes ``<name>.png`` and
+Every figure is one function that takes the inputs it reads as keyword arguments
+(see :mod:`ovmer.reproduce.artefacts`) and returns a matplotlib figure; its line
+in :data:`ovmer.reproduce.artefacts.ARTEFACTS` names it and its inputs, and
+:func:`save_figure` draws it in the paper's style and writes ``<name>.png`` and
 ``<name>.pdf``. Sizes follow a two-column paper (full width 6.75 in, column
 3.25 in) with 7-8 pt text; colours come from seaborn's colour-blind palette.
 Files are written without timestamps so re-running leaves them byte-identical.
+This module imports matplotlib, so only drawing a figure loads it.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import seaborn as sns
+from matplotlib.figure import Figure
 
-from ovmer.errors import OvmerError
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
-
-    from ovmer.reproduce.scores import ScoreTable
+from ovmer.reproduce.dataset import label_count_distribution, label_frequencies, vocabulary_stages
+from ovmer.reproduce.scores import ScoreTable
 
 FULL_WIDTH = 6.75  # inches
 COLUMN_WIDTH = 3.25
 PALETTE = "colorblind"
 SETTING_ORDER = ("S0", "S1", "S2")
-
-
-@dataclass(frozen=True)
-class FigureInputs:
-    """Everything the figures draw from, loaded once."""
-
-    scores: ScoreTable
-    ground_truth: dict[str, list[str]]
-    resources: Any  # ovmer.scoring.WheelResources
-    wheels: tuple[pd.DataFrame, ...]  # rows (level1, level2, level3) per wheel
-    descriptions: pd.DataFrame  # words per description (dataset.description_lengths)
-    out_dir: Path
-
-
-def load_figure_inputs(*, smoke: bool, output: str = "", figures_dir: str = "") -> FigureInputs:
-    """Read the scores cache and the assets the figures need (06_figures' second cell)."""
-    from ovmer.data import load_ovmerd
-    from ovmer.reproduce.dataset import description_lengths, wheel_rows
-    from ovmer.reproduce.layout import reproduce_layout
-    from ovmer.reproduce.scores import load_scores
-    from ovmer.scoring import load_resources
-
-    layout = reproduce_layout(smoke, output or None)
-    scores = load_scores(layout.scores)
-    resources = load_resources()
-    released = [b for b in scores.baselines if any(e.source == "released" and e.baseline == b
-                                                   for e in scores.entries)]
-    return FigureInputs(
-        scores=scores,
-        ground_truth=dict(load_ovmerd().ground_truth),
-        resources=resources,
-        wheels=tuple(wheel_rows(k) for k in range(1, len(resources.wheels) + 1)),
-        descriptions=description_lengths(released, [s.value for s in scores.settings]),
-        out_dir=Path(figures_dir).expanduser() if figures_dir else layout.figures,
-    )
+GroundTruth = Mapping[str, Sequence[str]]
 
 
 @contextlib.contextmanager
 def paper_style() -> Iterator[None]:
     """seaborn's paper context, white grid and colour-blind palette, without touching global state."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
-
     rc = {
         **sns.axes_style("whitegrid"),
         **sns.plotting_context("paper", rc={"font.size": 7, "axes.titlesize": 8, "axes.labelsize": 7,
@@ -86,19 +51,13 @@ def paper_style() -> Iterator[None]:
 
 
 def _new_figure(width: float, height: float) -> tuple[Figure, Any]:
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     return fig, ax
 
 
-def labels_per_sample(inputs: FigureInputs) -> Figure:
+def labels_per_sample(*, ground_truth: GroundTruth) -> Figure:
     """Histogram of the number of ground-truth labels per sample."""
-    import seaborn as sns
-
-    from ovmer.reproduce.dataset import label_count_distribution
-
-    counts = label_count_distribution(inputs.ground_truth)
+    counts = label_count_distribution(ground_truth)
     fig, ax = _new_figure(COLUMN_WIDTH, 2.0)
     sns.barplot(x=counts.index.astype(str), y=counts.to_numpy(), color=sns.color_palette(PALETTE)[0], ax=ax)
     for patch, value in zip(ax.patches, counts.to_numpy(), strict=True):
@@ -106,18 +65,14 @@ def labels_per_sample(inputs: FigureInputs) -> Figure:
                     ha="center", va="bottom", fontsize=6, xytext=(0, 1), textcoords="offset points")
     ax.set(xlabel="labels per sample", ylabel="samples")
     ax.set_ylim(0, counts.max() * 1.15)
-    ax.set_title(f"OV-MERD: {len(inputs.ground_truth)} samples, {counts.mul(counts.index).sum() / counts.sum():.2f} "
+    ax.set_title(f"OV-MERD: {len(ground_truth)} samples, {counts.mul(counts.index).sum() / counts.sum():.2f} "
                  "labels on average")
     return fig
 
 
-def top_labels(inputs: FigureInputs, n: int = 20) -> Figure:
+def top_labels(*, ground_truth: GroundTruth, n: int = 20) -> Figure:
     """The most frequent ground-truth labels."""
-    import seaborn as sns
-
-    from ovmer.reproduce.dataset import label_frequencies
-
-    top = label_frequencies(inputs.ground_truth).head(n)
+    top = label_frequencies(ground_truth).head(n)
     fig, ax = _new_figure(COLUMN_WIDTH, 3.0)
     sns.barplot(x=top.to_numpy(), y=top.index, color=sns.color_palette(PALETTE)[0], orient="h", ax=ax)
     ax.set(xlabel="samples with the label", ylabel="")
@@ -126,8 +81,6 @@ def top_labels(inputs: FigureInputs, n: int = 20) -> Figure:
 
 
 def _ring_colours(n_groups: int) -> list[tuple[float, float, float]]:
-    import seaborn as sns
-
     return sns.color_palette(PALETTE, n_colors=max(n_groups, 1))
 
 
@@ -144,8 +97,6 @@ WHEEL_RADIUS_IN = 1.0  # drawn radius of one wheel, for fitting text into its we
 
 def _text_rotation(theta: float, radial: bool) -> float:
     """Degrees for text at polar angle ``theta``: along the radius or across it, never upside down."""
-    import numpy as np
-
     angle = float(np.degrees(theta)) % 360
     if radial:
         return angle + 180 if 90 < angle < 270 else angle
@@ -155,8 +106,6 @@ def _text_rotation(theta: float, radial: bool) -> float:
 
 def _draw_wheel(ax: Any, rows: pd.DataFrame, title: str) -> None:
     """Three nested rings: level 1 inside, level 3 (one wedge per spreadsheet row) outside."""
-    import numpy as np
-
     n = len(rows)
     tops = list(dict.fromkeys(rows["level1"]))
     colours = dict(zip(tops, _ring_colours(len(tops)), strict=True))
@@ -188,11 +137,9 @@ def _draw_wheel(ax: Any, rows: pd.DataFrame, title: str) -> None:
     ax.set_title(title, pad=3)
 
 
-def emotion_wheels(inputs: FigureInputs) -> Figure:
+def emotion_wheels(*, wheels: Sequence[pd.DataFrame]) -> Figure:
     """The five emotion wheels as nested rings (level 1 inside, level 3 outside)."""
-    import matplotlib.pyplot as plt
-
-    count = len(inputs.wheels)
+    count = len(wheels)
     cols = 3
     rows = -(-count // cols)
     # fixed margins: a layout engine would measure every one of the ~700 labels on each save
@@ -200,7 +147,7 @@ def emotion_wheels(inputs: FigureInputs) -> Figure:
                              gridspec_kw={"left": 0.01, "right": 0.99, "bottom": 0.01, "top": 0.93,
                                           "wspace": 0.06, "hspace": 0.2})
     flat = list(axes.ravel())
-    for k, (ax, frame) in enumerate(zip(flat, inputs.wheels, strict=False), start=1):
+    for k, (ax, frame) in enumerate(zip(flat, wheels, strict=False), start=1):
         words = len(set(frame.to_numpy().ravel()))
         sizes = " / ".join(str(frame[f"level{level}"].nunique()) for level in (1, 2, 3))
         _draw_wheel(ax, frame, f"W{k}: {sizes} ({words} words)")
@@ -214,13 +161,9 @@ def emotion_wheels(inputs: FigureInputs) -> Figure:
     return fig
 
 
-def vocabulary_growth(inputs: FigureInputs) -> Figure:
+def vocabulary_growth(*, resources: Any) -> Figure:
     """Vocabulary size per wheel: wheel words, + synonyms, + word forms (log scale)."""
-    import seaborn as sns
-
-    from ovmer.reproduce.dataset import vocabulary_stages
-
-    stages = vocabulary_stages(inputs.resources).rename(index={"all wheels": "all"})
+    stages = vocabulary_stages(resources).rename(index={"all wheels": "all"})
     long = stages.reset_index().melt(id_vars="wheel", var_name="vocabulary", value_name="labels")
     fig, ax = _new_figure(COLUMN_WIDTH, 2.2)
     sns.barplot(data=long, x="wheel", y="labels", hue="vocabulary", palette=PALETTE, ax=ax)
@@ -233,13 +176,10 @@ def vocabulary_growth(inputs: FigureInputs) -> Figure:
     return fig
 
 
-def ablation(inputs: FigureInputs) -> Figure:
+def ablation(*, scores: ScoreTable) -> Figure:
     """M-avg per baseline in S0, S1 and S2 with bootstrap 95% intervals."""
-    import numpy as np
-    import seaborn as sns
-
-    frame = inputs.scores.f_frame()["M-avg"].rename("M-avg").reset_index()
-    intervals = inputs.scores.interval_frame("M-avg").reset_index()
+    frame = scores.f_frame()["M-avg"].rename("M-avg").reset_index()
+    intervals = scores.interval_frame("M-avg").reset_index()
     data = frame.merge(intervals, on=["baseline", "setting"])
     order_settings = [s for s in SETTING_ORDER if s in set(data["setting"])]
     order = (data[data["setting"] == order_settings[-1]].sort_values("M-avg")["baseline"].tolist()
@@ -264,12 +204,9 @@ def ablation(inputs: FigureInputs) -> Figure:
     return fig
 
 
-def metric_correlation(inputs: FigureInputs) -> Figure:
+def metric_correlation(*, scores: ScoreTable) -> Figure:
     """Pearson correlation between the metrics' F across every scored file."""
-    import numpy as np
-    import seaborn as sns
-
-    frame = inputs.scores.f_frame()
+    frame = scores.f_frame()
     fig, ax = _new_figure(COLUMN_WIDTH + 0.6, 3.3)
     if len(frame) < 3:  # a correlation needs three points; say so instead of failing the whole run
         ax.text(0.5, 0.5, f"metric correlation needs at least 3 scored files;\nthis run scored {len(frame)}",
@@ -286,11 +223,9 @@ def metric_correlation(inputs: FigureInputs) -> Figure:
     return fig
 
 
-def description_lengths(inputs: FigureInputs) -> Figure:
+def description_lengths(*, descriptions: pd.DataFrame) -> Figure:
     """Words per description: the reference descriptions and each baseline in each setting."""
-    import seaborn as sns
-
-    data = inputs.descriptions
+    data = descriptions
     reference = data[data["source"] == "reference"]
     systems = data[data["source"] != "reference"]
     order = systems.groupby("source")["words"].median().sort_values().index.tolist()
@@ -306,57 +241,16 @@ def description_lengths(inputs: FigureInputs) -> Figure:
     return fig
 
 
-FIGURES: dict[str, Callable[[FigureInputs], Figure]] = {
-    "labels_per_sample": labels_per_sample,
-    "top_labels": top_labels,
-    "emotion_wheels": emotion_wheels,
-    "vocabulary_growth": vocabulary_growth,
-    "ablation": ablation,
-    "metric_correlation": metric_correlation,
-    "description_lengths": description_lengths,
-}
-
-
-@dataclass(frozen=True)
-class SavedFigure:
-    name: str
-    paths: tuple[Path, ...]
-
-    def __repr__(self) -> str:
-        from ovmer.reproduce.layout import display_path
-
-        return f"{self.name}: " + ", ".join(display_path(p) for p in self.paths)
-
-
-def save_figure(name: str, inputs: FigureInputs) -> SavedFigure:
-    """Draw figure ``name`` and write ``<name>.png`` (300 dpi) and ``<name>.pdf`` into ``inputs.out_dir``."""
-    import matplotlib.pyplot as plt
-
-    if name not in FIGURES:
-        import difflib
-
-        close = difflib.get_close_matches(name, FIGURES, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"unknown figure {name!r}{hint} (figures: {', '.join(FIGURES)})")
-    inputs.out_dir.mkdir(parents=True, exist_ok=True)
-    png, pdf = inputs.out_dir / f"{name}.png", inputs.out_dir / f"{name}.pdf"
+def save_figure(build: Callable[..., Figure], arguments: Mapping[str, Any], folder: Path,
+                name: str) -> tuple[None, list[Path]]:
+    """Draw ``build(**arguments)`` in the paper's style; write ``<name>.png`` (300 dpi) and ``.pdf``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    png, pdf = folder / f"{name}.png", folder / f"{name}.pdf"
     with paper_style():
-        fig = FIGURES[name](inputs)
+        fig = build(**arguments)
         try:
             fig.savefig(png, metadata={"Software": None})
             fig.savefig(pdf, metadata={"Creator": None, "Producer": None, "CreationDate": None})
         finally:
             plt.close(fig)
-    return SavedFigure(name, (png, pdf))
-
-
-def figure_files(out_dir: Path, names: Sequence[str] | None = None) -> list[Path]:
-    """The files :func:`save_figure` writes for ``names`` (default: every figure)."""
-    return [out_dir / f"{name}.{ext}" for name in (names or list(FIGURES)) for ext in ("png", "pdf")]
-
-
-def record_figures(inputs: FigureInputs) -> list[str]:
-    """Record every figure file present in ``inputs.out_dir`` as the notebook's outputs."""
-    from ovmer.reproduce.record import record_outputs
-
-    return record_outputs([p for p in figure_files(inputs.out_dir) if p.is_file()])
+    return None, [png, pdf]

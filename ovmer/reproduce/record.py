@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.errors import OvmerError
+from ovmer.reproduce.jsonfile import read_json
+from ovmer.reproduce.layout import display_path
 
 RECORD_MIME = "application/vnd.ovmer.record+json"
 
@@ -79,13 +81,7 @@ def records_from_notebook(notebook: Mapping[str, Any], where: str = "notebook") 
 
 def read_records(path: str | Path) -> dict[str, Any]:
     """The records stored in an executed ``.ipynb`` file: name -> value."""
-    path = Path(path)
-    try:
-        notebook = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OvmerError(f"{path}: executed notebook not found") from None
-    except json.JSONDecodeError as exc:
-        raise OvmerError(f"{path}: not a notebook ({exc})") from exc
+    notebook = read_json(path, missing="executed notebook not found", malformed="not a notebook ({error})")
     return records_from_notebook(notebook, where=str(path))
 
 
@@ -95,8 +91,6 @@ def record_outputs(paths: list[str | Path] | tuple[str | Path, ...]) -> list[str
     ``ovmer reproduce`` keeps them in the step's stamp and re-runs the step when
     one of them goes missing.
     """
-    from ovmer.reproduce.layout import display_path
-
     shown = [display_path(p) for p in paths]
     record("outputs", shown)
     return shown

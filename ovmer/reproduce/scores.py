@@ -8,18 +8,25 @@ scoring again.
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from tqdm.auto import tqdm
 
+from ovmer.assets import asset_path
+from ovmer.data.released import RELEASED_BASELINES, released_file
 from ovmer.errors import OvmerError
+from ovmer.reproduce.jsonfile import read_json, write_json
+from ovmer.reproduce.layout import display_path, reproduce_layout
+from ovmer.reproduce.record import record, record_outputs
+from ovmer.reproduce.selection import default_baselines, parse_settings
 from ovmer.reproduce.table_io import Table
+from ovmer.scoring import METRIC_NAMES, bootstrap_intervals, oov_report, read_predictions, score_predictions
 from ovmer.settings import ALL_SETTINGS, Setting
+from ovmer.store import store_path
 
 SCORES_FORMAT = 1
 LABEL_SOURCES = ("released", "store")
@@ -71,8 +78,6 @@ class ScoreTable:
 
     def f_frame(self, scale: float = 100.0) -> pd.DataFrame:
         """F of every metric and M-avg; index (baseline, setting short name)."""
-        from ovmer.scoring import METRIC_NAMES
-
         rows = {
             (e.baseline, e.short): [e.metrics[m]["f"] * scale for m in METRIC_NAMES] + [e.m_avg * scale]
             for e in self.entries
@@ -118,8 +123,6 @@ class ScorePlan:
     scores_file: Path
 
     def __repr__(self) -> str:
-        from ovmer.reproduce.layout import display_path
-
         systems = ", ".join([*self.baselines, *self.extra_baselines])
         return (
             f"score {systems} in {', '.join(s.short for s in self.settings)} "
@@ -140,11 +143,7 @@ def plan_scoring(
     output: str = "",
 ) -> ScorePlan:
     """Validate 04_score's parameters. Smoke mode: two baselines and at most 100 bootstrap draws."""
-    from ovmer.data.released import RELEASED_BASELINES, released_file
-    from ovmer.reproduce.layout import reproduce_layout
-    from ovmer.reproduce.stages import SMOKE_BASELINES, parse_settings
-
-    chosen = tuple(baselines) or (SMOKE_BASELINES if smoke else RELEASED_BASELINES)
+    chosen = tuple(baselines) or default_baselines(smoke)
     for baseline in chosen:
         released_file(baseline, Setting.NOSUBTITLE)  # raises with a did-you-mean for unknown names
     if labels not in LABEL_SOURCES:
@@ -170,10 +169,6 @@ def plan_scoring(
 
 def _label_files(plan: ScorePlan) -> list[tuple[str, Setting, str, Path]]:
     """(baseline, setting, source, path) of every label file to score."""
-    from ovmer.assets import asset_path
-    from ovmer.data.released import released_file
-    from ovmer.store import store_path
-
     files = []
     for baseline in plan.baselines:
         for setting in plan.settings:
@@ -198,15 +193,6 @@ def score_label_file(
     baseline: str, setting: Setting, source: str, path: Path, *, n_boot: int, seed: int
 ) -> ScoreEntry:
     """Scores, bootstrap intervals and diagnostics of one label file."""
-    from ovmer.reproduce.layout import display_path
-    from ovmer.scoring import (
-        METRIC_NAMES,
-        bootstrap_intervals,
-        oov_report,
-        read_predictions,
-        score_predictions,
-    )
-
     predictions = read_predictions(path)  # parsed label lists, with the scorer's own parser
     report = score_predictions(predictions, file=display_path(path), baseline=baseline, setting=setting.value)
     if n_boot:
@@ -233,8 +219,6 @@ def score_label_file(
 
 def compute_scores(plan: ScorePlan, progress: bool = False) -> ScoreTable:
     """Score every planned label file and write the scores cache (``plan.scores_file``)."""
-    from tqdm.auto import tqdm
-
     files = _label_files(plan)
     entries = [
         score_label_file(b, s, src, p, n_boot=plan.n_boot, seed=plan.seed)
@@ -247,22 +231,12 @@ def compute_scores(plan: ScorePlan, progress: bool = False) -> ScoreTable:
 
 
 def save_scores(table: ScoreTable, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".partial-{path.name}")
-    tmp.write_text(json.dumps(table.to_json(), indent=1, allow_nan=True), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_json(table.to_json(), path)
 
 
 def load_scores(path: str | Path) -> ScoreTable:
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise OvmerError(f"{path}: no scores yet; run notebooks/04_score.ipynb (or `ovmer reproduce`)") from None
-    except json.JSONDecodeError as exc:
-        raise OvmerError(f"{path}: unreadable scores file ({exc}); run 04_score again") from exc
+    data = read_json(path, missing="no scores yet; run notebooks/04_score.ipynb (or `ovmer reproduce`)",
+                     malformed="unreadable scores file ({error}); run 04_score again")
     return ScoreTable.from_json(data, str(path))
 
 
@@ -278,8 +252,6 @@ def main_table(table: ScoreTable, setting: str | Setting = Setting.NOSUBTITLE_AD
 
 def record_scores(table: ScoreTable, scores_file: str | Path) -> dict[str, float]:
     """Record M-avg (×100) per file as ``m_avg`` = {"<baseline>/<setting short>": value}, and the outputs."""
-    from ovmer.reproduce.record import record, record_outputs
-
     values = {f"{e.baseline}/{e.short}": round(e.m_avg * 100, 6) for e in table.entries}
     record("m_avg", values)
     record_outputs([scores_file])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,10 @@ def write_table(table: Table, folder: str | Path) -> list[Path]:
     tex_path.write_text(frame_to_latex(table.formatted(), table.caption, table.name, table.index_label),
                         encoding="utf-8")
     return [csv_path, md_path, tex_path]
+
+
+def save_table(build: Callable[..., Table], arguments: Mapping[str, Any], folder: Path,
+               name: str) -> tuple[Table, list[Path]]:
+    """Build ``build(**arguments)`` and write it into ``folder`` (``name`` is the table's own)."""
+    table = build(**arguments)
+    return table, write_table(table, folder)

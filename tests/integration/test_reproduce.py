@@ -1,5 +1,5 @@
-"""Unit tests of ovmer.reproduce: records, table writing, layout, step planning, notebook hygiene,
-scores cache, tables, dataset statistics, figures and the sample explorer."""
+"""ovmer.reproduce on the real assets: notebook hygiene, the scores cache, the tables and figures of the
+artefact registry, dataset statistics, the describe replay, the explorer and extra baselines."""
 
 from __future__ import annotations
 
@@ -18,20 +18,12 @@ NOTEBOOKS = ROOT / "notebooks"
 CHAT_UNIVI_S2_M_AVG = 47.2197  # the scoring spec check (issue 3), x100
 
 
-# -- record ---------------------------------------------------------------------------------------
-
-
-# -- table_io -------------------------------------------------------------------------------------
-
-
-# -- layout ---------------------------------------------------------------------------------------
-
-
-# -- runner: planning, keys, notebook hygiene ------------------------------------------------------
+# -- notebooks: planned parameters, hygiene ------------------------------------------------------
 
 
 def test_every_planned_parameter_is_declared_by_its_notebook(tmp_path: Path) -> None:
-    from ovmer.reproduce.runner import ReproduceOptions, declared_parameters, notebooks_dir, plan_reproduction
+    from ovmer.reproduce.notebooks import declared_parameters, notebooks_dir
+    from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
 
     extra = _describe_folder(tmp_path / "MySystem", n=3)
     options = ReproduceOptions(smoke=True, extract_backend="cpu", merge_backend="replay", extra_baselines=(extra,))
@@ -44,15 +36,15 @@ def test_every_planned_parameter_is_declared_by_its_notebook(tmp_path: Path) -> 
 
 def test_undeclared_parameter_is_refused(tmp_path: Path) -> None:
     from ovmer.reproduce.layout import reproduce_layout
-    from ovmer.reproduce.runner import STEPS, StepPlan, run_steps
+    from ovmer.reproduce.steps import STEPS, StepPlan, run_steps
 
     with pytest.raises(OvmerError, match="does not declare parameter"):
-        run_steps([StepPlan(STEPS["05_tables"], {"smoke": True, "nonsense": 1})], reproduce_layout(True, tmp_path))
+        run_steps([StepPlan(STEPS.get("05_tables"), {"smoke": True, "nonsense": 1})], reproduce_layout(True, tmp_path))
 
 
 @pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_committed_notebook_follows_the_rules(path: Path) -> None:
-    from ovmer.reproduce.runner import declared_parameters
+    from ovmer.reproduce.notebooks import declared_parameters
 
     notebook = json.loads(path.read_text(encoding="utf-8"))
     code = [c for c in notebook["cells"] if c["cell_type"] == "code"]
@@ -106,42 +98,58 @@ def test_scores_match_the_spec_and_carry_intervals_and_diagnostics(small_scores)
     assert list(frame.index.get_level_values("setting").unique()) == ["S0", "S2"]
 
 
-# -- tables ---------------------------------------------------------------------------------------
+# -- the artefact registry: tables and figures ----------------------------------------------------
 
 
 @pytest.fixture()
 def table_inputs(small_scores, tmp_path: Path):
     from ovmer.data import load_ovmerd
-    from ovmer.reproduce.tables import TableInputs
+    from ovmer.reproduce.artefacts import ArtefactInputs
     from ovmer.scoring import load_resources
 
-    return TableInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), tmp_path)
+    return ArtefactInputs(tmp_path / "no-scores.json", tmp_path / "tables", tmp_path / "figures",
+                          scores=small_scores, ground_truth=dict(load_ovmerd().ground_truth),
+                          resources=load_resources())
+
+
+def _table(name: str, inputs):
+    from ovmer.reproduce.artefacts import save_artefact
+
+    return save_artefact(name, inputs).value
+
+
+def test_inputs_are_read_once_on_first_use(small_scores, tmp_path: Path) -> None:
+    from ovmer.reproduce.artefacts import ArtefactInputs
+    from ovmer.reproduce.scores import save_scores
+
+    save_scores(small_scores, tmp_path / "scores.json")
+    inputs = ArtefactInputs(tmp_path / "scores.json", tmp_path, tmp_path)
+    assert inputs.get("scores") == small_scores and inputs.get("scores") is inputs.get("scores")
+    descriptions = inputs.get("descriptions")
+    assert set(descriptions["source"]) == {"reference", "Chat-UniVi", "Otter", "SALMONN"}
+    assert set(descriptions["setting"]) == {"-", "S0", "S2"}
 
 
 def _fake_paper_table(scores) -> pd.DataFrame:
-    """A stand-in for the paper's table: our values shifted, and a GPT column, under the paper's names."""
-    from ovmer.reproduce.tables import PAPER_NAMES
-
+    """A stand-in for the paper's table: our values shifted, and a GPT column, rows named as ours."""
     ours = scores.f_frame().xs("S2", level="setting")
     paper = ours + 0.5
     paper.insert(0, "GPT", [50.0, 40.0, 45.0])
-    paper.index = [PAPER_NAMES[name] for name in paper.index]
     return paper
 
 
 def test_table1_compares_with_the_paper_and_correlates_with_gpt(table_inputs, monkeypatch) -> None:
     from ovmer.reproduce import tables
 
-    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.scores))
-    table = tables.save_table("table1_ew_s2", table_inputs)
-    frame = table.frame
+    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.get("scores")))
+    frame = _table("table1_ew_s2", table_inputs).frame
     assert frame.loc["Chat-UniVi (ours - paper)", "M-avg"] == pytest.approx(-0.5)
     assert frame.loc["Chat-UniVi (paper)", "GPT"] == 50.0
-    ours = table_inputs.scores.f_frame().xs("S2", level="setting")
+    ours = table_inputs.get("scores").f_frame().xs("S2", level="setting")
     expected = pd.Series(ours["M-avg"].to_numpy()).corr(pd.Series([50.0, 40.0, 45.0]))
     assert frame.loc["PCC (ours vs paper GPT (3 systems))", "M-avg"] == pytest.approx(expected)
-    assert (table_inputs.out_dir / "table1_ew_s2.tex").is_file()
-    summary = tables.save_table("table1_summary", table_inputs).frame
+    assert (table_inputs.tables_dir / "table1_ew_s2.tex").is_file()
+    summary = _table("table1_summary", table_inputs).frame
     assert summary.loc["Otter", "diff"] == pytest.approx(-0.5)
 
 
@@ -149,37 +157,40 @@ def test_table1_without_the_paper_shows_ours_only(table_inputs, monkeypatch) -> 
     from ovmer.reproduce import tables
 
     monkeypatch.setattr(tables, "paper_ew_table", lambda: None)
-    table = tables.save_table("table1_ew_s2", table_inputs)
+    table = _table("table1_ew_s2", table_inputs)
     assert list(table.frame.index) == ["Chat-UniVi (ours)", "Otter (ours)", "SALMONN (ours)"]
     assert "GPT" not in table.frame.columns and "not transcribed" in table.caption
 
 
-def test_paper_name_mapping_errors_are_explicit(table_inputs, monkeypatch) -> None:
+def test_a_released_baseline_missing_from_the_paper_table_is_an_error(table_inputs, monkeypatch) -> None:
     from ovmer.reproduce import tables
 
-    paper = _fake_paper_table(table_inputs.scores).rename(index={"Otter": "OTTER"})
+    paper = _fake_paper_table(table_inputs.get("scores")).rename(index={"Otter": "OTTER"})
     monkeypatch.setattr(tables, "paper_ew_table", lambda: paper)
-    with pytest.raises(OvmerError, match="PAPER_NAMES maps 'Otter' to 'Otter'"):
-        tables.save_table("table1_ew_s2", table_inputs)
+    with pytest.raises(OvmerError, match="no row for the released baseline\\(s\\) Otter"):
+        _table("table1_ew_s2", table_inputs)
 
 
 def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:
-    from ovmer.reproduce.tables import save_table
+    from ovmer.reproduce.artefacts import record_artefacts
     from ovmer.scoring.paper import PAPER_GPT_GROUPING
 
-    ablation = save_table("table2_ablation", table_inputs).frame
+    ablation = _table("table2_ablation", table_inputs).frame
     row = ablation.loc["Chat-UniVi S2"]
     assert row["M-avg"] == pytest.approx(CHAT_UNIVI_S2_M_AVG, abs=1e-3)
     assert row["95% low"] < row["M-avg"] < row["95% high"]
     assert list(ablation.index) == [f"{b} {s}" for b in ("Chat-UniVi", "Otter", "SALMONN") for s in ("S0", "S2")]
-    diagnostics = save_table("table4_diagnostics", table_inputs).frame
+    diagnostics = _table("table4_diagnostics", table_inputs).frame
     assert diagnostics.loc["Otter S0", "samples"] == 332
     assert "M3-W1 dropped (%)" in diagnostics.columns and "M3-W1-L2 dropped (%)" not in diagnostics.columns
-    grouping = save_table("table5_gpt_grouping", table_inputs).frame
+    grouping = _table("table5_gpt_grouping", table_inputs).frame
     for key, value in PAPER_GPT_GROUPING.items():
         assert grouping.loc[key, "ours"] == pytest.approx(value, abs=1e-12)
-    with pytest.raises(OvmerError, match="did you mean 'table2_ablation'"):
-        save_table("table2_ablations", table_inputs)
+    # the notebook records exactly the files of what it saved, in order
+    recorded = record_artefacts(table_inputs)
+    assert [Path(p).name for p in recorded] == [f"{n}.{e}" for n in ("table2_ablation", "table4_diagnostics",
+                                                                      "table5_gpt_grouping")
+                                               for e in ("csv", "md", "tex")]
 
 
 # -- dataset statistics ---------------------------------------------------------------------------
@@ -188,54 +199,41 @@ def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:
 def test_dataset_statistics_of_ovmerd(table_inputs) -> None:
     from ovmer.reproduce.dataset import ground_truth_coverage, label_count_distribution, vocabulary_stages
 
-    counts = label_count_distribution(table_inputs.ground_truth)
+    ground_truth, resources = table_inputs.get("ground_truth"), table_inputs.get("resources")
+    counts = label_count_distribution(ground_truth)
     assert counts.to_dict() == {1: 13, 2: 97, 3: 94, 4: 61, 5: 36, 6: 19, 7: 4, 8: 6, 9: 2}
-    stats = _table_values("table3_dataset", table_inputs)
+    stats = _table("table3_dataset", table_inputs).frame["value"].to_dict()
     assert stats["samples"] == 332 and stats["distinct labels"] == 248 and stats["label occurrences"] == 1121
-    top = _table_frame("table3_top_labels", table_inputs)
+    top = _table("table3_top_labels", table_inputs).frame
     assert top.iloc[0]["label"] == "angry" and top.iloc[0]["samples"] == 97
-    stages = vocabulary_stages(table_inputs.resources)
+    stages = vocabulary_stages(resources)
     assert stages.loc["all wheels"].tolist() == [253, 1255, 7386]
     assert (stages.diff(axis=1).iloc[:, 1:] > 0).all().all()  # each stage adds labels
-    coverage = ground_truth_coverage(table_inputs.ground_truth, table_inputs.resources)
+    coverage = ground_truth_coverage(ground_truth, resources)
     assert coverage.loc["wheel words", "occurrences covered (%)"] < coverage.loc["M1", "occurrences covered (%)"]
     assert coverage.to_numpy()[:, 1:].max() <= 100
-
-
-def _table_frame(name: str, inputs) -> pd.DataFrame:
-    from ovmer.reproduce.tables import save_table
-
-    return save_table(name, inputs).frame
-
-
-def _table_values(name: str, inputs) -> dict[str, object]:
-    return _table_frame(name, inputs)["value"].to_dict()
 
 
 # -- figures --------------------------------------------------------------------------------------
 
 
-def test_figures_are_written_and_byte_stable(small_scores, tmp_path: Path) -> None:
-    from ovmer.data import load_ovmerd
-    from ovmer.reproduce.figures import FigureInputs, save_figure
-    from ovmer.scoring import load_resources
+def test_figures_are_written_and_byte_stable(table_inputs) -> None:
+    from ovmer.reproduce.artefacts import save_artefact
 
-    inputs = FigureInputs(small_scores, dict(load_ovmerd().ground_truth), load_resources(), (), pd.DataFrame(),
-                          tmp_path)
-    saved = save_figure("ablation", inputs)
+    saved = save_artefact("ablation", table_inputs)
     first = [p.read_bytes() for p in saved.paths]
     assert [p.suffix for p in saved.paths] == [".png", ".pdf"] and all(len(b) > 1000 for b in first)
-    assert [p.read_bytes() for p in save_figure("ablation", inputs).paths] == first
-    with pytest.raises(OvmerError, match="did you mean 'ablation'"):
-        save_figure("ablations", inputs)
+    assert all(p.parent == table_inputs.figures_dir for p in saved.paths)
+    assert [p.read_bytes() for p in save_artefact("ablation", table_inputs).paths] == first
+    assert repr(saved).startswith("ablation: ") and "ablation.pdf" in repr(saved)
 
 
 def test_correlation_figure_explains_too_few_files(small_scores, tmp_path: Path) -> None:
-    from ovmer.reproduce.figures import FigureInputs, save_figure
+    from ovmer.reproduce.artefacts import ArtefactInputs, save_artefact
     from ovmer.reproduce.scores import ScoreTable
 
     one = ScoreTable(small_scores.entries[:1], small_scores.config)
-    saved = save_figure("metric_correlation", FigureInputs(one, {}, None, (), pd.DataFrame(), tmp_path))
+    saved = save_artefact("metric_correlation", ArtefactInputs(tmp_path, tmp_path, tmp_path, scores=one))
     assert all(p.is_file() for p in saved.paths)
 
 
@@ -288,6 +286,25 @@ def test_extra_baselines_are_staged_into_the_run_store(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(OvmerError, match="no describe-stage store files"):
         stage_extra_baselines([tmp_path / "empty"], tmp_path / "run")
+
+
+# -- the stage notebooks' functions ----------------------------------------------------------------
+
+
+def test_describe_replay_records_every_store_file_it_writes(tmp_path: Path) -> None:
+    """Replaying the released outputs imports the label lists too (stage extract): they are outputs as well."""
+    from ovmer.reproduce.stage_describe import describe_baseline, plan_describe
+    from ovmer.reproduce.stages import finish_stage
+    from ovmer.store import ResultsStore, store_path
+
+    plan = plan_describe(smoke=True, baseline="Otter", settings=["S0"], output=str(tmp_path))
+    summary = describe_baseline(plan)
+    assert list(summary["stage"]) == ["describe", "extract"] and list(summary["done"]) == [332, 332]
+    written = [store_path(stage, "Otter", Setting.NOSUBTITLE, plan.store_root) for stage in ("describe", "extract")]
+    assert all(len(ResultsStore(p).values()) == 332 for p in written)
+    assert [Path(p).resolve() for p in finish_stage(summary, "describe")] == [p.resolve() for p in written]
+    again = describe_baseline(plan)  # a re-run skips what is in the store
+    assert list(again["done"]) == [0, 0] and list(again["skipped"]) == [332, 332]
 
 
 # -- CLI ------------------------------------------------------------------------------------------

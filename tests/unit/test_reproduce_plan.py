@@ -1,4 +1,5 @@
-"""ovmer.reproduce without running anything: records, table writing, layout, step planning and keys."""
+"""ovmer.reproduce without running anything: records, table writing, layout, step planning, the artefact
+registry and the stage plans."""
 
 from __future__ import annotations
 
@@ -81,11 +82,14 @@ def test_smoke_layout_never_touches_the_real_outputs(tmp_path: Path, monkeypatch
 
 
 def test_steps_are_ordered_and_typos_get_a_hint() -> None:
-    from ovmer.reproduce.runner import order_steps
+    from ovmer.reproduce.steps import STEPS, order_steps
 
     assert order_steps(["06_figures", "04_score", "05_tables"]) == ["04_score", "05_tables", "06_figures"]
-    with pytest.raises(OvmerError, match="did you mean '04_score'"):
+    with pytest.raises(OvmerError, match="unknown notebook step '04_scores'. Did you mean '04_score'?"):
         order_steps(["04_scores"])
+    assert STEPS.names() == [p.stem for p in sorted(NOTEBOOKS.glob("0*.ipynb"))]
+    for name in STEPS:
+        assert all(STEPS.names().index(need) < STEPS.names().index(name) for need in STEPS.get(name).needs)
 
 
 def test_default_reproduction_scores_released_labels() -> None:
@@ -95,40 +99,24 @@ def test_default_reproduction_scores_released_labels() -> None:
     assert [p.step.name for p in plans] == ["04_score", "05_tables", "06_figures"]
     assert plans[0].parameters == {"smoke": True, "labels": "released", "extra_baselines": []}
     assert layout.root.name == "smoke"
+    # released labels are assets (pinned by the manifest); tables and figures read the scores cache
+    assert plans[0].inputs == () and plans[1].inputs == plans[2].inputs == (layout.scores,)
 
 
 def test_extract_backend_adds_the_extract_step_and_scores_the_store() -> None:
     from ovmer.reproduce.runner import ReproduceOptions, plan_reproduction
-    from ovmer.reproduce.stages import SMOKE_BASELINES
+    from ovmer.reproduce.selection import SMOKE_BASELINES
 
     _, plans = plan_reproduction(ReproduceOptions(smoke=True, extract_backend="cpu"))
     assert [p.step.name for p in plans] == ["03_extract_labels", "04_score", "05_tables", "06_figures"]
     assert plans[0].parameters["baselines"] == list(SMOKE_BASELINES)
     assert plans[0].parameters["backend"] == "cpu"
     assert plans[1].parameters["labels"] == "store"
-
-
-def test_step_key_depends_on_parameters_and_sources_not_on_outputs(tmp_path: Path) -> None:
-    from ovmer.reproduce.runner import STEPS, StepPlan, notebook_fingerprint, step_key
-
-    source = NOTEBOOKS / "05_tables.ipynb"
-    copy = tmp_path / "05_tables.ipynb"
-    notebook = json.loads(source.read_text())
-    for cell in notebook["cells"]:
-        if cell["cell_type"] == "code":
-            cell["outputs"], cell["execution_count"] = [], None
-    copy.write_text(json.dumps(notebook))
-    assert notebook_fingerprint(copy) == notebook_fingerprint(source)
-    plan = StepPlan(STEPS["05_tables"], {"smoke": True})
-    key = step_key(plan, source, {}, "ctx")
-    assert step_key(plan, copy, {}, "ctx") == key
-    assert step_key(StepPlan(STEPS["05_tables"], {"smoke": False}), source, {}, "ctx") != key
-    assert step_key(plan, source, {"04_score": "other"}, "ctx") != key
-    assert step_key(plan, source, {}, "code changed") != key
+    assert len(plans[1].inputs) == 2 * 3 and all(p.parent.parent.name == "extract" for p in plans[1].inputs)
 
 
 def test_clean_notebook_strips_run_noise() -> None:
-    from ovmer.reproduce.runner import clean_notebook
+    from ovmer.reproduce.notebooks import clean_notebook
 
     notebook = {
         "metadata": {"papermill": {"duration": 1.2}, "kernelspec": {"name": "ovmer"}},
@@ -155,12 +143,12 @@ def test_clean_notebook_strips_run_noise() -> None:
 
 def test_plan_scoring_validates_and_caps_smoke() -> None:
     from ovmer.reproduce.scores import plan_scoring
-    from ovmer.reproduce.stages import SMOKE_BASELINES
+    from ovmer.reproduce.selection import SMOKE_BASELINES
 
     plan = plan_scoring(smoke=True, n_boot=1000)
     assert plan.baselines == SMOKE_BASELINES and plan.n_boot == 100
     assert plan.settings == (Setting.NOSUBTITLE, Setting.SUBTITLE, Setting.NOSUBTITLE_ADDSUB)
-    with pytest.raises(OvmerError, match="Did you mean 'Chat-UniVi'"):
+    with pytest.raises(OvmerError, match="(?i)did you mean 'Chat-UniVi'"):
         plan_scoring(smoke=False, baselines=["Chat-Univi"])
     with pytest.raises(OvmerError, match="labels must be one of"):
         plan_scoring(smoke=False, labels="mine")
@@ -178,6 +166,72 @@ def test_missing_scores_file_names_the_notebook(tmp_path: Path) -> None:
     (tmp_path / "old.json").write_text(json.dumps({"format": 0, "entries": []}))
     with pytest.raises(OvmerError, match="run 04_score again"):
         load_scores(tmp_path / "old.json")
+
+
+def test_every_artefact_declares_what_its_builder_takes_and_its_notebook_saves_it() -> None:
+    from ovmer.reproduce.artefacts import ARTEFACTS, FIGURE, TABLE, artefact_builder, artefact_names
+
+    assert len(artefact_names(TABLE)) == 8 and len(artefact_names(FIGURE)) == 7
+    assert sorted(artefact_names(TABLE) + artefact_names(FIGURE)) == sorted(ARTEFACTS)
+    for name in ARTEFACTS:
+        artefact_builder(name)  # raises when the declared inputs and the builder's parameters differ
+    for notebook, kind in (("05_tables", TABLE), ("06_figures", FIGURE)):
+        code = json.loads((NOTEBOOKS / f"{notebook}.ipynb").read_text())["cells"]
+        saved = ["".join(c["source"]).split('save_artefact("')[1].split('"')[0] for c in code
+                 if 'save_artefact("' in "".join(c["source"])]
+        assert saved == artefact_names(kind), notebook
+
+
+def test_artefact_registry_errors_are_one_line(tmp_path: Path) -> None:
+    from ovmer.registry import RegistryError
+    from ovmer.reproduce import artefacts
+
+    inputs = artefacts.ArtefactInputs(tmp_path / "scores.json", tmp_path, tmp_path)
+    with pytest.raises(OvmerError, match="unknown artefact 'table2_ablations'. Did you mean 'table2_ablation'?"):
+        artefacts.save_artefact("table2_ablations", inputs)
+    with pytest.raises(OvmerError, match="unknown artefact input 'score'. Did you mean 'scores'?"):
+        artefacts.ArtefactInputs(tmp_path, tmp_path, tmp_path, score=1)
+    with pytest.raises(OvmerError, match="unknown artefact input 'scorse'"):
+        artefacts.register_artefact("new", artefacts.TABLE, "ovmer.reproduce.tables:ablation", ["scorse"])
+    with pytest.raises(OvmerError, match="no table or figure was saved"):
+        artefacts.record_artefacts(inputs)
+    with pytest.raises(OvmerError, match="scores.json: no scores yet; run notebooks/04_score.ipynb"):
+        artefacts.save_artefact("table2_ablation", inputs)
+    wrong = artefacts.Artefact("wrong", artefacts.TABLE, "ovmer.reproduce.tables:ablation", ("ground_truth",))
+    missing = artefacts.Artefact("missing", artefacts.FIGURE, "ovmer.reproduce.figures:no_such_figure", ())
+    artefacts.ARTEFACTS.register("wrong", wrong)
+    artefacts.ARTEFACTS.register("missing", missing)
+    try:
+        with pytest.raises(RegistryError, match=r"declares the inputs \(ground_truth\) but its builder .* \(scores\)"):
+            artefacts.save_artefact("wrong", inputs)
+        with pytest.raises(RegistryError, match="figure 'missing': 'ovmer.reproduce.figures:no_such_figure' cannot"):
+            artefacts.save_artefact("missing", inputs)
+    finally:
+        for name in ("wrong", "missing"):
+            artefacts.ARTEFACTS._entries.pop(name)
+            artefacts.ARTEFACTS._loaded.pop(name, None)
+
+
+def test_stage_plans_validate_their_parameters(tmp_path: Path) -> None:
+    from ovmer.reproduce.stage_describe import plan_describe
+    from ovmer.reproduce.stages import finish_stage, plan_stage, summary_frame
+
+    merge = plan_stage("merge", smoke=True, baselines=[], backend="replay", output=str(tmp_path))
+    assert merge.baselines == ("Chat-UniVi", "SALMONN") and merge.settings == (Setting.NOSUBTITLE_ADDSUB,)
+    assert merge.limit is None and merge.store_root == tmp_path / "smoke"
+    with pytest.raises(OvmerError, match="extract: limit must be 0"):
+        plan_stage("extract", smoke=True, baselines=[], backend="cpu", limit=-1)
+    with pytest.raises(OvmerError, match="^limit must be 0"):
+        plan_describe(smoke=True, baseline="Otter", limit=-2)
+    assert plan_describe(smoke=True, baseline="Otter").limit == 4
+    with pytest.raises(OvmerError, match="made by clue merging"):
+        plan_describe(smoke=True, baseline="Otter", settings=["S2"])
+    failed = summary_frame([{"baseline": "Otter", "setting": "S0", "stage": "extract", "done": 1, "skipped": 0,
+                             "failed": 2, "store file": "x.jsonl"}])
+    with pytest.raises(OvmerError, match=r"extract: failed samples in Otter/S0 extract \(2 failed\)"):
+        finish_stage(failed, "extract")
+    with pytest.raises(OvmerError, match="nothing to run"):
+        finish_stage(summary_frame([]), "merge")
 
 
 def test_reproduce_is_a_registered_command(capsys: pytest.CaptureFixture[str]) -> None:
