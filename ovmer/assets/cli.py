@@ -6,8 +6,6 @@ import argparse
 
 from ovmer.assets.fetch import SOURCE_ENV, fetch, load_manifest
 
-HELP = "download or copy the authors' public assets and verify them"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source", help=f"local mirror folder to copy from (default: ${SOURCE_ENV}, else upstream)")

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ovmer.data.csvfile import read_csv_columns
 from ovmer.errors import OvmerError
 from ovmer.labels import parse_labels
 
@@ -98,19 +99,8 @@ class MER2025Layout:
 
 
 def _read_csv(path: Path) -> list[dict[str, str | None]]:
-    import pandas as pd
-
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises several types for malformed files
-        raise OvmerError(f"{path}: not a readable csv ({exc})") from exc
     needed = CSV_COLUMNS[path.name]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise OvmerError(
-            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(needed)}, "
-            f"found {', '.join(map(str, frame.columns))}"
-        )
+    frame = read_csv_columns(path, needed, f"the dataset's {path.name}")
     rows = []
     for row in frame[list(needed)].itertuples(index=False):
         values = {col: (str(val).strip() if str(val).strip() else None) for col, val in zip(needed, row, strict=True)}

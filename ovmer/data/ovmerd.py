@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ovmer.assets import asset_path, load_pickled_npz
 from ovmer.data.csvfile import read_csv_columns
+from ovmer.data.name_values import GROUND_TRUTH_FILES, read_name_values
 from ovmer.errors import OvmerError
 from ovmer.labels import parse_labels
 
@@ -19,12 +20,8 @@ ONE_HOT = "ovmerd/label-6way.npz"
 
 def read_ground_truth(path: str | Path) -> dict[str, list[str]]:
     """A ``name, openset`` CSV -> name -> labels; a row without labels becomes ``['neutral']``."""
-    frame = read_csv_columns(path, ["name", "openset"], "a ground truth CSV")
-    out: dict[str, list[str]] = {}
-    for name, value in zip(frame["name"], frame["openset"], strict=True):
-        labels = parse_labels(value, where=f"{path}: {name}")
-        out[name] = labels or ["neutral"]
-    return out
+    values = read_name_values(path, GROUND_TRUTH_FILES)
+    return {name: parse_labels(value, where=f"{path}: {name}") or ["neutral"] for name, value in values.items()}
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ from ovmer.describe.prompts import describe_setting
 from ovmer.describe.selection import STAGE, describe_store, select_names
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
+from ovmer.store.authors_npz import export_descriptions
 from ovmer.store.jsonl import Record, store_path
-from ovmer.store.released import export_descriptions
 
 
 @dataclass(frozen=True)

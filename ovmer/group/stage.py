@@ -13,17 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.data import load_ovmerd
+from ovmer.data.name_values import PREDICTION_FILES, read_name_values
 from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.llm.client import LLMBackend
-from ovmer.llm.inputs import read_text_table, select_names
+from ovmer.llm.inputs import select_names
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.paths import cache_dir
 from ovmer.prompts import PromptTemplate, load_prompt
 from ovmer.scoring.grouping import GroupingCache, parse_groups
 from ovmer.settings import Setting
-from ovmer.store import ResultsStore, StageSummary, store_path
+from ovmer.store import StageSummary, store_path
 
 STAGE = "group"
 
@@ -34,13 +35,10 @@ def group_labels(ground_truth: Sequence[str], predicted: Sequence[str]) -> list[
 
 
 def read_predictions(path: str | os.PathLike[str]) -> dict[str, list[str]]:
-    """name -> labels from a ``name, openset`` CSV or an extract-stage store file."""
+    """name -> labels from a ``name, openset`` CSV, an openset npz or an extract-stage store file."""
     path = Path(path).expanduser()
-    if path.suffix == ".jsonl":
-        values = ResultsStore(path).values()
-        return {n: parse_labels(v, where=f"{path}: {n}") for n, v in values.items()}
-    table = read_text_table(path, columns=("openset", "labels", "prediction"))
-    return {n: parse_labels(v, where=f"{path}: {n}") for n, v in table.items()}
+    values = read_name_values(path, PREDICTION_FILES.with_columns(("openset", "labels", "prediction")))
+    return {n: parse_labels(v, where=f"{path}: {n}") for n, v in values.items()}
 
 
 def stored_predictions(

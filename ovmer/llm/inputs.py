@@ -8,12 +8,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from ovmer.data import load_ovmerd
+from ovmer.data.name_values import TEXT_FILES, read_name_values
 from ovmer.data.released import RELEASED_BASELINES, load_released_descriptions, released_file
 from ovmer.errors import OvmerError
 from ovmer.registry import did_you_mean
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, store_path
-from ovmer.store.released import description_stage
+from ovmer.store.authors_npz import description_stage
 
 TEXT_COLUMNS = ("description", "english", "reason", "text", "subtitle")
 Source = str  # "auto" | "store" | "released"
@@ -22,39 +23,7 @@ SOURCES = ("auto", "store", "released")
 
 def read_text_table(path: str | os.PathLike[str], columns: Sequence[str] = TEXT_COLUMNS) -> dict[str, str]:
     """name -> text from a CSV/TSV (``name`` + the first of ``columns``), a store JSONL or an npz."""
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise OvmerError(f"{path}: input file not found")
-    if path.suffix == ".jsonl":
-        from ovmer.store import ResultsStore
-
-        values = ResultsStore(path).values()
-        bad = [n for n, v in values.items() if not isinstance(v, str)]
-        if bad:
-            raise OvmerError(
-                f"{path}: records hold {type(values[bad[0]]).__name__}, not text (e.g. {bad[0]})"
-            )
-        return dict(values)
-    if path.suffix == ".npz":
-        from ovmer.data.released import read_description_npz
-
-        return read_description_npz(path)
-    if path.suffix in (".csv", ".tsv"):
-        import pandas as pd
-
-        frame = pd.read_csv(
-            path, dtype=str, keep_default_na=False, sep="\t" if path.suffix == ".tsv" else ","
-        )
-        column = next((c for c in columns if c in frame.columns), None)
-        if "name" not in frame.columns or column is None:
-            raise OvmerError(
-                f"{path}: needs a 'name' column and one of {', '.join(columns)}; has {list(frame.columns)}"
-            )
-        duplicated = frame["name"][frame["name"].duplicated()].tolist()
-        if duplicated:
-            raise OvmerError(f"{path}: sample name(s) listed twice: {duplicated[:5]}")
-        return dict(zip(frame["name"], frame[column], strict=True))
-    raise OvmerError(f"{path}: input must be .csv, .tsv, .jsonl (results store) or .npz")
+    return read_name_values(path, TEXT_FILES.with_columns(columns))
 
 
 input_stage = description_stage  # its old name here

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ovmer.data.name_values import REPLY_FILES, read_name_values
 from ovmer.data.released import load_released_descriptions, load_released_labels
 from ovmer.errors import OvmerError
 from ovmer.llm.client import ChatMessage, LLMBackend, LLMError, Outcome
@@ -31,24 +32,8 @@ def _file_digest(path: Path) -> str:
 
 
 def read_reply_file(path: Path) -> dict[str, str]:
-    """name -> reply text from a results-store JSONL or an authors' npz file."""
-    if not path.is_file():
-        raise OvmerError(f"{path}: replay source not found")
-    if path.suffix == ".jsonl":
-        from ovmer.store import ResultsStore
-
-        return {n: r.raw for n, r in ResultsStore(path).latest().items() if r.ok and r.raw}
-    if path.suffix == ".npz":
-        import numpy as np
-
-        from ovmer.data.released import read_description_npz, read_openset_npz
-
-        with np.load(path, allow_pickle=False) as archive:
-            keys = set(archive.files)
-        if keys == {"filenames", "fileitems"}:
-            return read_openset_npz(path)
-        return read_description_npz(path)
-    raise OvmerError(f"{path}: replay reads a results-store .jsonl or an authors' .npz file")
+    """name -> reply text from a results-store JSONL (raw replies) or an authors' npz file."""
+    return read_name_values(path, REPLY_FILES)
 
 
 def released_replies(stage: str, baseline: str, setting: Setting | str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from ovmer.assets import fetch
 from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
 from ovmer.reproduce.steps import StepRun
-from ovmer.store.released import import_released
+from ovmer.store.authors_npz import import_released
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ovmer.data import load_ovmerd, load_released_descriptions
+from ovmer.data.wheels import N_WHEELS, WHEEL_LEVELS, load_wheel_assets
 from ovmer.errors import OvmerError
 from ovmer.scoring import METRIC_NAMES
 from ovmer.settings import Setting
@@ -35,15 +36,9 @@ def label_frequencies(ground_truth: Mapping[str, Sequence[str]]) -> pd.Series:
 
 def wheel_rows(wheel: int, data: str | None = None) -> pd.DataFrame:
     """One wheel spreadsheet as drawn: rows of (level1, level2, level3), blank cells filled from above."""
-    from ovmer.assets import asset_path
-
-    path = asset_path(f"emotion_wheel/wheel{wheel}.xlsx", data)
-    frame = pd.read_excel(path)
-    missing = [c for c in ("level1", "level2", "level3") if c not in frame.columns]
-    if missing:
-        raise OvmerError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
-    frame = frame[["level1", "level2", "level3"]].ffill()
-    return frame.apply(lambda column: column.astype(str).str.strip().str.lower())
+    if not 1 <= wheel <= N_WHEELS:
+        raise OvmerError(f"wheel must be 1 to {N_WHEELS}, got {wheel}")
+    return pd.DataFrame(list(load_wheel_assets(data).wheels[wheel - 1]), columns=list(WHEEL_LEVELS))
 
 
 def _wheel_words(resources: object, wheel: int | None) -> set[str]:

@@ -18,7 +18,7 @@ from ovmer.registry import did_you_mean
 from ovmer.scoring import per_sample_table, read_predictions
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, store_path
-from ovmer.store.released import description_stage
+from ovmer.store.authors_npz import description_stage
 
 SOURCES = ("released", "store")
 

@@ -18,7 +18,7 @@ from ovmer.data.released import RELEASED_BASELINES
 from ovmer.errors import OvmerError
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import ResultsStore, store_path
-from ovmer.store.released import description_stage
+from ovmer.store.authors_npz import description_stage
 
 
 @dataclass(frozen=True)

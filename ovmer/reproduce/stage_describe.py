@@ -15,7 +15,7 @@ from ovmer.reproduce.selection import SMOKE_LIMIT, parse_settings
 from ovmer.reproduce.stages import sample_limit, summary_frame, summary_row
 from ovmer.settings import Setting
 from ovmer.store import store_path
-from ovmer.store.released import import_released
+from ovmer.store.authors_npz import import_released
 
 DESCRIBE_BACKENDS = ("replay", "run")
 
@@ -81,7 +81,7 @@ def describe_baseline(plan: DescribePlan) -> pd.DataFrame:
     """Descriptions of one baseline into the store, one summary row per store file written.
 
     ``replay`` imports the authors' released outputs of each setting (all samples;
-    ``limit`` applies to ``run``) with :func:`ovmer.store.released.import_released`,
+    ``limit`` applies to ``run``) with :func:`ovmer.store.authors_npz.import_released`,
     which brings the released label lists too (stage ``extract``): those files are
     rows of the summary as well, so the notebook records them as outputs. ``run``
     runs the model through :func:`ovmer.describe.runner.run_describe`.

@@ -22,7 +22,7 @@ from ovmer.reproduce.record import record_outputs
 from ovmer.reproduce.selection import default_baselines, parse_settings
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import store_path
-from ovmer.store.released import description_stage
+from ovmer.store.authors_npz import description_stage
 
 SUMMARY_COLUMNS = ("baseline", "setting", "stage", "done", "skipped", "failed", "store file")
 

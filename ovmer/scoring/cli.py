@@ -9,8 +9,11 @@ import warnings
 from pathlib import Path
 
 from ovmer.errors import OvmerError
-
-HELP = "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"
+from ovmer.scoring.files import find_label_files, score_file
+from ovmer.scoring.mapping import METRIC_NAMES
+from ovmer.scoring.metrics import DEFAULT_PARSER, LABEL_PARSERS, M_AVG, ScoreReport, read_ground_truth_csv
+from ovmer.scoring.resources import load_resources
+from ovmer.store.jsonl import stage_of_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,16 +35,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--parser",
-        choices=("authors", "ovmer"),
-        default="authors",
+        choices=LABEL_PARSERS.names(),
+        default=DEFAULT_PARSER,
         help="label-list reader: the authors' (reproduces the paper; default) or ovmer.labels.parse_labels",
     )
 
 
 def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
     """(file, baseline) for every file named or found below a named folder."""
-    from ovmer.scoring.files import _store_stage, find_label_files
-
     out: list[tuple[Path, str | None]] = []
     for raw in paths:
         path = Path(raw)
@@ -53,7 +54,7 @@ def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
                 )
             for file in files:
                 parts = file.relative_to(path).parts
-                if _store_stage(file) is not None:  # store/<stage>/<baseline>/<setting>.jsonl
+                if stage_of_path(file) is not None:  # store/<stage>/<baseline>/<setting>.jsonl
                     out.append((file, file.parent.name))
                 else:
                     out.append((file, parts[0] if len(parts) > 1 else path.resolve().name))
@@ -64,10 +65,7 @@ def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
     return out
 
 
-def format_table(reports: list) -> str:
-    from ovmer.scoring.mapping import METRIC_NAMES
-    from ovmer.scoring.metrics import M_AVG
-
+def format_table(reports: list[ScoreReport]) -> str:
     short = [name.replace("M3-", "") for name in METRIC_NAMES] + [M_AVG]
     header = ["baseline", "setting", "n"] + short + ["file"]
     rows = []
@@ -90,10 +88,6 @@ def format_table(reports: list) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.scoring.files import score_file
-    from ovmer.scoring.metrics import read_ground_truth_csv
-    from ovmer.scoring.resources import load_resources
-
     ground_truth = read_ground_truth_csv(args.gt, args.parser) if args.gt else None
     resources = load_resources()
     reports = []

@@ -5,35 +5,21 @@ comma-separated cells, the ground truth and the predictions) with one small rule
 drop one leading ``[`` and one trailing ``]``, split on quotes and commas, strip
 each piece and drop empty pieces. Nothing is lower-cased here; callers do that.
 
-:func:`split_authors_list` is used to compile the wheel resources (the files were
-written for it). :func:`parse_labels_authors` applies the same rule to predictions
-and is selectable with ``parser="authors"``; it differs from
+:func:`split_authors_list` lives with the asset reader (:mod:`ovmer.data.wheels`), whose
+files were written for it. :func:`parse_labels_authors` applies the same rule to
+predictions and is selectable with ``parser="authors"``; it differs from
 :func:`ovmer.labels.parse_labels` only on malformed replies (text after ``[]``, a
 reply that is a sentence, semicolons, apostrophes), see ``LABEL_PARSERS``.
 """
 
 from __future__ import annotations
 
-import math
-import re
 from typing import Any
 
+from ovmer.data.wheels import split_authors_list
 from ovmer.errors import LabelFormatError
 
-_AUTHORS_SPLIT = re.compile("['\",]")
-
-
-def split_authors_list(text: Any) -> list[str]:
-    """``"[a, 'b']"`` -> ``['a', 'b']`` exactly as the authors' reader splits it (case kept)."""
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        return []
-    if not isinstance(text, str):
-        raise LabelFormatError(f"expected text, got {type(text).__name__} {text!r:.60}")
-    if text.startswith("["):
-        text = text[1:]
-    if text.endswith("]"):
-        text = text[:-1]
-    return [piece.strip() for piece in _AUTHORS_SPLIT.split(text) if piece.strip()]
+__all__ = ["parse_labels_authors", "split_authors_list"]
 
 
 def parse_labels_authors(value: Any, where: str = "label list") -> list[str]:

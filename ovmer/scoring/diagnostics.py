@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ovmer.scoring.mapping import METRIC_NAMES
-from ovmer.scoring.metrics import DEFAULT_PARSER, align_samples, default_ground_truth
+from ovmer.scoring.metrics import DEFAULT_PARSER, align_samples
 from ovmer.scoring.resources import WheelResources, load_resources
 
 COLUMNS = (
@@ -41,9 +41,8 @@ def per_sample_table(
     recall (NaN when the sample is not counted because its mapped ground truth is empty)."""
     import pandas as pd
 
+    names, gt, pred = align_samples(predictions, ground_truth, missing_as_empty=missing_as_empty, parser=parser)
     resources = resources or load_resources()
-    truth = default_ground_truth(parser) if ground_truth is None else ground_truth
-    names, gt, pred = align_samples(predictions, truth, missing_as_empty=missing_as_empty, parser=parser)
     rows = []
     for name, gt_labels, pred_labels in zip(names, gt, pred, strict=True):
         gt_maps, pred_maps = _mapped(gt_labels, resources), _mapped(pred_labels, resources)
@@ -88,9 +87,8 @@ def oov_report(
     Keys per metric: ``gt_dropped``, ``pred_dropped`` (fractions; NaN when there is no
     label at all), ``gt_labels``, ``pred_labels`` (label counts over all samples).
     """
+    _, gt, pred = align_samples(predictions, ground_truth, missing_as_empty=missing_as_empty, parser=parser)
     resources = resources or load_resources()
-    truth = default_ground_truth(parser) if ground_truth is None else ground_truth
-    _, gt, pred = align_samples(predictions, truth, missing_as_empty=missing_as_empty, parser=parser)
     gt_rows = [resources.map_label(label) for labels in gt for label in labels]
     pred_rows = [resources.map_label(label) for labels in pred for label in labels]
     report: dict[str, dict[str, float]] = {}

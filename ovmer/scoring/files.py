@@ -1,23 +1,24 @@
-"""Prediction files: openset npz, results-store JSONL of label lists, ``name, openset`` CSV."""
+"""Scoring prediction files: openset npz, results-store JSONL of label lists, ``name, openset`` CSV.
+
+The files are read by :mod:`ovmer.data.name_values` (spec :data:`PREDICTION_FILES`).
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ovmer.errors import OvmerError
+from ovmer.assets import asset_path
+from ovmer.data.name_values import PREDICTION_FILES, read_name_values
+from ovmer.data.released import released_file
 from ovmer.scoring.metrics import DEFAULT_PARSER, ScoreReport, parse_value, score_predictions
 from ovmer.scoring.resources import WheelResources
 from ovmer.settings import Setting
 
-LABEL_FILE_SUFFIXES = (".npz", ".jsonl", ".csv")
-LABEL_STAGE = "extract"  # the only results-store stage whose values are label lists
+LABEL_FILE_SUFFIXES = PREDICTION_FILES.suffixes
 _SETTING_IN_NAME = re.compile(
     r"(?:^|[-_.])("
     + "|".join(re.escape(s.value) for s in sorted(Setting, key=lambda s: -len(s.value)))
@@ -25,77 +26,9 @@ _SETTING_IN_NAME = re.compile(
 )
 
 
-def _read_npz(path: Path) -> dict[str, Any]:
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except ValueError as exc:  # object arrays need pickle: not a label file we accept
-        raise OvmerError(f"{path}: not an openset npz of text arrays ({exc})") from exc
-    except (OSError, EOFError) as exc:
-        raise OvmerError(f"{path}: cannot read as npz ({exc})") from exc
-    with archive:
-        if set(archive.files) != {"filenames", "fileitems"}:
-            raise OvmerError(f"{path}: expected keys filenames, fileitems; found {sorted(archive.files)}")
-        try:
-            names, items = archive["filenames"], archive["fileitems"]
-        except ValueError as exc:
-            raise OvmerError(f"{path}: filenames/fileitems must be text arrays ({exc})") from exc
-    for key, array in (("filenames", names), ("fileitems", items)):
-        if array.dtype.kind not in "US" or array.ndim != 1:
-            raise OvmerError(
-                f"{path}: {key} must be a 1-D array of text, got dtype {array.dtype} shape {array.shape}"
-            )
-    if names.shape != items.shape:
-        raise OvmerError(f"{path}: {len(names)} filenames but {len(items)} fileitems")
-    return {str(n): str(i) for n, i in zip(names.tolist(), items.tolist(), strict=True)}
-
-
-def _read_csv(path: Path) -> dict[str, Any]:
-    from ovmer.data.csvfile import read_csv_columns
-
-    frame = read_csv_columns(path, ("name", "openset"), "a prediction CSV")
-    return dict(zip(frame["name"], frame["openset"], strict=True))
-
-
-def _store_stage(path: Path) -> str | None:
-    """The stage of a file laid out as ``store/<stage>/<baseline>/<setting>.jsonl``, else None."""
-    from ovmer.store.jsonl import STAGES
-
-    stage = path.parent.parent.name
-    return stage if stage in STAGES and path.parent.parent.parent.name == "store" else None
-
-
-def _read_store(path: Path) -> dict[str, Any]:
-    from ovmer.store import ResultsStore
-
-    stage = _store_stage(path)
-    if stage not in (None, LABEL_STAGE):
-        raise OvmerError(
-            f"{path}: a {stage}-stage store file, not label lists; score the {LABEL_STAGE} stage's file "
-            f"(run `ovmer extract` on these results first)"
-        )
-    latest = ResultsStore(path).latest()
-    failed = [name for name, record in latest.items() if not record.ok]
-    if failed:
-        warnings.warn(
-            f"{path}: {len(failed)} sample(s) have an error record and count as missing: {', '.join(failed[:5])}",
-            stacklevel=3,
-        )
-    return {name: record.value for name, record in latest.items() if record.ok}
-
-
 def read_raw_predictions(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """name -> the raw label value of a prediction file (not parsed)."""
-    path = Path(path)
-    if not path.is_file():
-        raise OvmerError(f"{path}: no such file")
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        return _read_npz(path)
-    if suffix == ".csv":
-        return _read_csv(path)
-    if suffix == ".jsonl":
-        return _read_store(path)
-    raise OvmerError(f"{path}: unsupported prediction file (expected {', '.join(LABEL_FILE_SUFFIXES)})")
+    """name -> the raw label value of a prediction file (not parsed); see :data:`PREDICTION_FILES`."""
+    return read_name_values(path, PREDICTION_FILES)
 
 
 def read_predictions(path: str | os.PathLike[str], *, parser: str = DEFAULT_PARSER) -> dict[str, list[str]]:
@@ -143,9 +76,6 @@ def score_released(
     resources: WheelResources | None = None,
 ) -> ScoreReport:
     """Score the authors' released openset file of a baseline and setting against OV-MERD."""
-    from ovmer.assets import asset_path
-    from ovmer.data.released import released_file
-
     value = Setting.parse(setting).value
     path = asset_path(released_file(baseline, value, "openset"))
     return score_file(path, parser=parser, resources=resources, baseline=baseline, setting=value)
@@ -160,7 +90,7 @@ def find_label_files(folder: str | os.PathLike[str]) -> list[Path]:
         if suffix == ".npz" and "openset" in path.name:
             found.append(path)
         elif suffix == ".jsonl":
-            if _store_stage(path) in (None, LABEL_STAGE):  # describe/merge/asr/group files hold no labels
+            if PREDICTION_FILES.accepts_stage_of(path):  # describe/merge/asr/group files hold no labels
                 found.append(path)
         elif suffix == ".csv":
             with open(path, encoding="utf-8", errors="replace") as handle:

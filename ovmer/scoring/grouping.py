@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
+from ovmer.assets import asset_path
 from ovmer.errors import LabelFormatError, OvmerError
 from ovmer.labels import parse_labels
-from ovmer.scoring.metrics import DEFAULT_PARSER, align_samples, default_ground_truth, f_score
+from ovmer.scoring.metrics import DEFAULT_PARSER, align_samples, f_score
 from ovmer.store import Record, ResultsStore, compute_key
 
 RELEASED_GROUPINGS = "gpt-grouping/openset-synonym.zip"
@@ -110,8 +111,6 @@ class GroupingCache:
 
 def released_groupings() -> dict[str, list[list[str]]]:
     """The authors' GPT-3.5 groupings for ``predict-openset.csv``: name -> groups."""
-    from ovmer.assets import asset_path
-
     folder = asset_path(RELEASED_GROUPINGS).parent / "openset-synonym"
     out: dict[str, list[list[str]]] = {}
     for path in sorted(folder.glob("*.npy")):
@@ -152,9 +151,8 @@ def gpt_grouping_score(
     parser: str = DEFAULT_PARSER,
 ) -> GroupingScore:
     """Score predictions with per-sample synonym groups (default: the released ``openset-synonym``)."""
-    truth = default_ground_truth(parser) if ground_truth is None else ground_truth
     groupings = released_groupings() if groups is None else groups
-    names, gt, pred = align_samples(predictions, truth, missing_as_empty=missing_as_empty, parser=parser)
+    names, gt, pred = align_samples(predictions, ground_truth, missing_as_empty=missing_as_empty, parser=parser)
     lacking = [n for n in names if n not in groupings]
     if lacking and not allow_missing_groups:
         raise OvmerError(

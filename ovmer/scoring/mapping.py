@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-N_WHEELS = 5
+from ovmer.data.wheels import N_WHEELS
+
 METRIC_NAMES: tuple[str, ...] = ("M1", "M2") + tuple(
     f"M3-W{wheel}-L{level}" for wheel in range(1, N_WHEELS + 1) for level in (1, 2)
 )
@@ -53,18 +54,6 @@ def reachable_wheel_words(
 ) -> list[str]:
     """Every wheel word a label reaches through its names, alphabetically (duplicates kept, harmless)."""
     return sorted(word for name in names_of.get(label, ()) for word in wheel_words_of.get(name, ()))
-
-
-def map_m3(
-    label: str,
-    names_of: Mapping[str, Sequence[str]],
-    wheel_words_of: Mapping[str, Sequence[str]],
-    level_map: Mapping[str, str],
-) -> str | None:
-    for word in reachable_wheel_words(label, names_of, wheel_words_of):
-        if word in level_map:
-            return level_map[word]
-    return None
 
 
 def map_all(

@@ -13,7 +13,6 @@ all samples and metrics are scored together with integer-key set operations.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import os
@@ -25,8 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from ovmer.assets import asset_path
+from ovmer.data.name_values import GROUND_TRUTH_FILES, read_name_values
+from ovmer.data.ovmerd import GROUND_TRUTH
 from ovmer.errors import OvmerError
 from ovmer.labels import parse_labels
+from ovmer.registry import Registry
 from ovmer.scoring.compat import parse_labels_authors
 from ovmer.scoring.mapping import METRIC_NAMES
 from ovmer.scoring.resources import WheelResources, load_resources
@@ -34,33 +37,33 @@ from ovmer.scoring.resources import WheelResources, load_resources
 N_METRICS = len(METRIC_NAMES)
 M_AVG = "M-avg"
 
-# "authors": the authors' split (see ovmer.scoring.compat), needed to reproduce the published
-# numbers (their GPT groupings were made over labels split that way); "ovmer": the project's parser.
-LABEL_PARSERS: dict[str, Callable[..., list[str]]] = {"authors": parse_labels_authors, "ovmer": parse_labels}
+LabelParser = Callable[..., list[str]]
+LABEL_PARSERS: Registry[LabelParser] = Registry("label parser")
+# "authors" is needed to reproduce the published numbers (their GPT groupings were made over labels
+# split that way).
+LABEL_PARSERS.register("authors", parse_labels_authors, "the authors' split (reproduces the paper; default)")
+LABEL_PARSERS.register("ovmer", parse_labels, "ovmer.labels.parse_labels")
 DEFAULT_PARSER = "authors"
 
 
-def get_parser(name: str) -> Callable[..., list[str]]:
-    if name not in LABEL_PARSERS:
-        close = difflib.get_close_matches(name, LABEL_PARSERS, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"unknown label parser {name!r} (choose from {', '.join(LABEL_PARSERS)}){hint}")
-    return LABEL_PARSERS[name]
+def get_parser(name: str) -> LabelParser:
+    """The label parser registered as ``name`` (unknown names: an error with a did-you-mean)."""
+    return LABEL_PARSERS.get(name)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def _parse_text(parser: str, value: str | tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(LABEL_PARSERS[parser](value))
+    return tuple(get_parser(parser)(value))
 
 
 def parse_value(value: Any, where: str, parser: str = DEFAULT_PARSER) -> tuple[str, ...]:
     """One sample's labels, parsed with the chosen parser (text and lists of text are cached)."""
-    get_parser(parser)
+    # An unknown parser raises from get_parser on either path (lru_cache does not cache errors).
     if isinstance(value, str):
         return _parse_text(parser, value)
     if isinstance(value, (list, tuple)) and all(type(item) is str for item in value):
         return _parse_text(parser, tuple(value))
-    return tuple(LABEL_PARSERS[parser](value, where=where))
+    return tuple(get_parser(parser)(value, where=where))
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class SampleScores:
 
 def align_samples(
     predictions: Mapping[str, Any],
-    ground_truth: Mapping[str, Any],
+    ground_truth: Mapping[str, Any] | None = None,
     *,
     missing_as_empty: bool = False,
     parser: str = DEFAULT_PARSER,
@@ -149,13 +152,16 @@ def align_samples(
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]], list[tuple[str, ...]]]:
     """(names in ground-truth order, parsed ground truth, parsed predictions).
 
-    A ground-truth sample without a prediction is an error naming the samples,
-    unless ``missing_as_empty``; predictions for unknown samples are ignored with a warning.
+    The ground truth defaults to OV-MERD's. A ground-truth sample without a
+    prediction is an error naming the samples, unless ``missing_as_empty``;
+    predictions for unknown samples are ignored with a warning.
     """
     if not isinstance(predictions, Mapping):
         raise OvmerError(
             f"{where}: predictions must be a mapping name -> labels, got {type(predictions).__name__}"
         )
+    if ground_truth is None:
+        ground_truth = default_ground_truth(parser)
     if not isinstance(ground_truth, Mapping):
         raise OvmerError(f"ground truth must be a mapping name -> labels, got {type(ground_truth).__name__}")
     names = tuple(str(n) for n in ground_truth)
@@ -256,17 +262,8 @@ def summarize(
 
 @functools.lru_cache(maxsize=8)
 def _ground_truth_file(path: str, parser: str) -> dict[str, tuple[str, ...]]:
-    from ovmer.data.csvfile import read_csv_columns
-
-    frame = read_csv_columns(path, ("name", "openset"), "a ground truth CSV")
-    if frame["name"].duplicated().any():
-        raise OvmerError(
-            f"{path}: duplicated sample names {sorted(set(frame['name'][frame['name'].duplicated()]))[:5]}"
-        )
-    return {
-        name: parse_value(value, f"{path}: {name}", parser) or ("neutral",)
-        for name, value in zip(frame["name"], frame["openset"], strict=True)
-    }
+    values = read_name_values(path, GROUND_TRUTH_FILES)
+    return {name: parse_value(value, f"{path}: {name}", parser) or ("neutral",) for name, value in values.items()}
 
 
 def read_ground_truth_csv(path: str | os.PathLike[str], parser: str = DEFAULT_PARSER) -> dict[str, list[str]]:
@@ -279,10 +276,23 @@ def read_ground_truth_csv(path: str | os.PathLike[str], parser: str = DEFAULT_PA
 
 def default_ground_truth(parser: str = DEFAULT_PARSER) -> dict[str, list[str]]:
     """OV-MERD's ground truth (``ovmerd/check-openset.csv``; an empty row becomes ``['neutral']``)."""
-    from ovmer.assets import asset_path
-    from ovmer.data.ovmerd import GROUND_TRUTH
-
     return read_ground_truth_csv(asset_path(GROUND_TRUTH), parser)
+
+
+def per_sample_scores(
+    predictions: Mapping[str, Any],
+    ground_truth: Mapping[str, Any] | None = None,
+    *,
+    resources: WheelResources | None = None,
+    missing_as_empty: bool = False,
+    parser: str = DEFAULT_PARSER,
+    where: str = "predictions",
+) -> SampleScores:
+    """Per-sample scores of ``name -> labels`` under the 12 metrics (for bootstrap and paired tests)."""
+    names, gt, pred = align_samples(
+        predictions, ground_truth, missing_as_empty=missing_as_empty, parser=parser, where=where
+    )
+    return sample_scores(names, gt, pred, resources or load_resources())
 
 
 def score_predictions(
@@ -297,24 +307,18 @@ def score_predictions(
     setting: str | None = None,
 ) -> ScoreReport:
     """Score ``name -> labels`` (anything the parser accepts) under the 12 wheel metrics and M-avg."""
-    resources = resources or load_resources()
-    truth = default_ground_truth(parser) if ground_truth is None else ground_truth
-    names, gt, pred = align_samples(
-        predictions, truth, missing_as_empty=missing_as_empty, parser=parser, where=file or "predictions"
+    scores = per_sample_scores(
+        predictions, ground_truth, resources=resources, missing_as_empty=missing_as_empty, parser=parser,
+        where=file or "predictions",
     )
-    return summarize(sample_scores(names, gt, pred, resources), file=file, baseline=baseline, setting=setting)
+    return summarize(scores, file=file, baseline=baseline, setting=setting)
 
 
-def predictions_scores(
-    predictions: Mapping[str, Any],
-    ground_truth: Mapping[str, Any] | None = None,
-    *,
-    resources: WheelResources | None = None,
-    missing_as_empty: bool = False,
-    parser: str = DEFAULT_PARSER,
-) -> SampleScores:
-    """Per-sample scores of a prediction mapping (for bootstrap and paired tests)."""
-    resources = resources or load_resources()
-    truth = default_ground_truth(parser) if ground_truth is None else ground_truth
-    names, gt, pred = align_samples(predictions, truth, missing_as_empty=missing_as_empty, parser=parser)
-    return sample_scores(names, gt, pred, resources)
+def predictions_scores(*args: Any, **kwargs: Any) -> SampleScores:
+    """Deprecated alias of :func:`per_sample_scores` (removed after 0.2)."""
+    warnings.warn(
+        "ovmer.scoring.predictions_scores is deprecated and will be removed after 0.2; use per_sample_scores",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return per_sample_scores(*args, **kwargs)

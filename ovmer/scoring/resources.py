@@ -1,28 +1,26 @@
 """The emotion-wheel resources, compiled once and cached on disk.
 
-Sources (``emotion_wheel/`` in the assets):
+The files are read by :mod:`ovmer.data.wheels` (cells lower-cased and stripped);
+this module turns their rows into the metrics' maps:
 
-- ``wheel1.xlsx`` … ``wheel5.xlsx``: columns ``level1, level2, level3``; a blank cell
-  takes the value above it. A word listed twice in one wheel keeps its last place
-  in reading order (level-1 groups in order of first appearance), as in the
-  authors' evaluation.
-- ``synonym.xlsx``: eight runs; in run K the wheel word ``word_runK`` and each
-  synonym in ``synonym_runK`` map to that word; runs merge by union.
+- each wheel: word -> level-1 / level-2 label. A word listed twice in one wheel
+  keeps its last place in reading order (level-1 groups in order of first
+  appearance), as in the authors' evaluation.
+- ``synonym.xlsx``: in run K the wheel word ``word_runK`` and each synonym in
+  ``synonym_runK`` map to that word; runs merge by union.
 - ``format.csv`` (``name, format``): each word form maps to ``name``; ``name`` maps
   to itself; a form under several names maps to all of them.
 
-Everything is lower-cased and stripped. :func:`load_resources` compiles these maps
-plus the per-label table of all 12 metrics, keeps them for the process, and caches
-them as an npz of plain byte/int arrays (read with ``allow_pickle=False``) under
-``cache_dir()/scoring`` keyed by the assets' sha256 (a new process reads that
-instead of the spreadsheets).
+:func:`load_resources` compiles these maps plus the per-label table of all 12
+metrics, keeps them for the process, and caches them as an npz of plain byte/int
+arrays (read with ``allow_pickle=False``) under ``cache_dir()/scoring`` keyed by
+the assets' sha256 (a new process reads that instead of the spreadsheets).
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import os
 import tempfile
 import warnings
@@ -31,20 +29,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 import numpy as np
 
-from ovmer.assets import asset_path, load_manifest
-from ovmer.errors import OvmerError
-from ovmer.scoring.compat import split_authors_list
-from ovmer.scoring.mapping import N_WHEELS, LabelTable, WheelLevels, compile_label_table
+from ovmer.assets import load_manifest
+from ovmer.data.wheels import WHEEL_ASSETS, ListRow, WheelRow, read_wheel_assets, wheel_asset_paths
+from ovmer.paths import cache_dir, data_dir
+from ovmer.scoring.mapping import LabelTable, WheelLevels, compile_label_table
 
-WHEEL_FILES = tuple(f"emotion_wheel/wheel{k}.xlsx" for k in range(1, N_WHEELS + 1))
-SYNONYM_FILE = "emotion_wheel/synonym.xlsx"
-FORMAT_FILE = "emotion_wheel/format.csv"
-RESOURCE_FILES = (*WHEEL_FILES, SYNONYM_FILE, FORMAT_FILE)
-SYNONYM_RUNS = 8
 # Bump when the compiled layout or the compile rules change, so stale caches are ignored.
 COMPILER_VERSION = 4
 
@@ -131,33 +123,11 @@ def _unpack_lists(array: np.ndarray) -> Mapping[str, tuple[str, ...]]:
     return MappingProxyType({row[0]: tuple(row[1:]) for row in rows})
 
 
-def _clean(value: Any) -> str:
-    return str(value).lower().strip()
-
-
-def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or str(value).strip() == ""
-
-
-def read_wheel(path: Path) -> WheelLevels:
-    """One wheel spreadsheet -> word -> level-1 / level-2 cluster label."""
-    import pandas as pd
-
-    frame = pd.read_excel(path)
-    missing = [c for c in ("level1", "level2", "level3") if c not in frame.columns]
-    if missing:
-        raise OvmerError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
+def wheel_levels(rows: Iterable[WheelRow]) -> WheelLevels:
+    """One wheel's rows -> word -> level-1 / level-2 cluster label."""
     tree: dict[str, dict[str, list[str]]] = {}
-    current = ["", "", ""]
-    for number, row in enumerate(frame[["level1", "level2", "level3"]].itertuples(index=False), start=2):
-        for level, cell in enumerate(row):
-            if not _blank(cell):
-                current[level] = _clean(cell)
-        if not all(current):
-            raise OvmerError(
-                f"{path}: row {number} has no {['level1', 'level2', 'level3'][current.index('')]}"
-            )
-        tree.setdefault(current[0], {}).setdefault(current[1], []).append(current[2])
+    for top, middle, leaf in rows:
+        tree.setdefault(top, {}).setdefault(middle, []).append(leaf)
     level1: dict[str, str] = {}
     level2: dict[str, str] = {}
     # Assignment order matters for words listed twice: the later place wins.
@@ -173,50 +143,32 @@ def read_wheel(path: Path) -> WheelLevels:
     return WheelLevels(MappingProxyType(level1), MappingProxyType(level2))
 
 
-def read_synonyms(path: Path) -> dict[str, tuple[str, ...]]:
-    """synonym.xlsx -> label -> the wheel words it stands for (union of the eight runs)."""
-    import pandas as pd
-
-    frame = pd.read_excel(path)
+def synonym_targets(rows: Iterable[ListRow]) -> dict[str, tuple[str, ...]]:
+    """label -> the wheel words it stands for (a wheel word stands for itself; runs merge by union)."""
     targets: dict[str, set[str]] = defaultdict(set)
-    for run in range(1, SYNONYM_RUNS + 1):
-        word_col, syn_col = f"word_run{run}", f"synonym_run{run}"
-        if word_col not in frame.columns or syn_col not in frame.columns:
-            raise OvmerError(f"{path}: missing column {word_col} or {syn_col}; has {list(frame.columns)}")
-        for number, (word, synonyms) in enumerate(zip(frame[word_col], frame[syn_col], strict=True), start=2):
-            if _blank(word):
-                raise OvmerError(f"{path}: row {number} has an empty {word_col}")
-            wheel_word = _clean(word)
-            targets[wheel_word].add(wheel_word)
-            for synonym in split_authors_list(synonyms if not _blank(synonyms) else None):
-                targets[_clean(synonym)].add(wheel_word)
+    for wheel_word, synonyms in rows:
+        targets[wheel_word].add(wheel_word)
+        for synonym in synonyms:
+            targets[synonym].add(wheel_word)
     return {label: tuple(sorted(words)) for label, words in targets.items()}
 
 
-def read_word_forms(path: Path) -> dict[str, tuple[str, ...]]:
-    """format.csv -> word form -> the names it is a form of (a name is a form of itself)."""
-    import pandas as pd
-
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    missing = [c for c in ("name", "format") if c not in frame.columns]
-    if missing:
-        raise OvmerError(f"{path}: missing column(s) {missing}; has {list(frame.columns)}")
+def names_of_forms(rows: Iterable[ListRow]) -> dict[str, tuple[str, ...]]:
+    """word form -> the names it is a form of (a name is a form of itself)."""
     names_of: dict[str, set[str]] = defaultdict(set)
-    for name, forms in zip(frame["name"], frame["format"], strict=True):
-        name = _clean(name)
-        if not name:
-            continue
-        for form in split_authors_list(forms):
-            names_of[_clean(form)].add(name)
+    for name, forms in rows:
+        for form in forms:
+            names_of[form].add(name)
         names_of[name].add(name)
     return {form: tuple(sorted(names)) for form, names in names_of.items()}
 
 
 def compile_resources(paths: Mapping[str, Path], key: str) -> WheelResources:
     """Build the resources from the asset files (``paths``: manifest path -> local file)."""
-    names_of = read_word_forms(paths[FORMAT_FILE])
-    wheel_words_of = read_synonyms(paths[SYNONYM_FILE])
-    wheels = tuple(read_wheel(paths[rel]) for rel in WHEEL_FILES)
+    assets = read_wheel_assets(paths)
+    names_of = names_of_forms(assets.word_forms)
+    wheel_words_of = synonym_targets(assets.synonyms)
+    wheels = tuple(wheel_levels(rows) for rows in assets.wheels)
     table = compile_label_table(names_of, wheel_words_of, wheels)
     return WheelResources(
         names_of=MappingProxyType(names_of),
@@ -230,13 +182,11 @@ def compile_resources(paths: Mapping[str, Path], key: str) -> WheelResources:
 def resources_key() -> str:
     """sha256 over the manifest sha256s of the resource files and the compiler version."""
     manifest = load_manifest()
-    parts = [f"v{COMPILER_VERSION}"] + [f"{rel}={manifest[rel].sha256}" for rel in RESOURCE_FILES]
+    parts = [f"v{COMPILER_VERSION}"] + [f"{rel}={manifest[rel].sha256}" for rel in WHEEL_ASSETS]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
 def cache_file(data: str | os.PathLike[str] | None = None) -> Path:
-    from ovmer.paths import cache_dir
-
     base = Path(data).expanduser() / "cache" if data is not None else cache_dir()
     return base / "scoring" / f"wheel-resources-{resources_key()[:16]}.npz"
 
@@ -275,16 +225,13 @@ def _load(data_key: str | None) -> WheelResources:
     if cached is not None:
         return cached
     # asset_path verifies (and if needed fetches) every file, so the manifest sha256s name their content.
-    paths = {rel: asset_path(rel, data_key) for rel in RESOURCE_FILES}
-    resources = compile_resources(paths, key)
+    resources = compile_resources(wheel_asset_paths(data_key), key)
     _write_cache(path, resources)
     return resources
 
 
 def load_resources(data: str | os.PathLike[str] | None = None) -> WheelResources:
     """The compiled wheel resources of the data folder ``data`` (default ``OVMER_DATA``)."""
-    from ovmer.paths import data_dir
-
     folder = Path(data).expanduser() if data is not None else data_dir()
     return _load(str(folder.resolve()))
 

@@ -10,7 +10,6 @@ exchangeable", each sample's A and B scores are swapped with probability 1/2.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,15 +17,18 @@ from typing import Any
 import numpy as np
 
 from ovmer.errors import OvmerError
+from ovmer.registry import unknown_name
 from ovmer.scoring.mapping import METRIC_NAMES
 from ovmer.scoring.metrics import (
     DEFAULT_PARSER,
     M_AVG,
     SampleScores,
     default_ground_truth,
-    predictions_scores,
+    per_sample_scores,
 )
 from ovmer.scoring.resources import WheelResources
+
+SCORE_NAMES = (*METRIC_NAMES, M_AVG)  # the columns of a replicate: every metric's F, then M-avg
 
 
 @dataclass(frozen=True)
@@ -38,12 +40,26 @@ class PairedResult:
 
 
 def _check_metric(metric: str) -> str:
-    names = (*METRIC_NAMES, M_AVG)
-    if metric not in names:
-        close = difflib.get_close_matches(metric, names, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise OvmerError(f"unknown metric {metric!r} (choose from {', '.join(names)}){hint}")
+    if metric not in SCORE_NAMES:
+        raise unknown_name("metric", metric, SCORE_NAMES)
     return metric
+
+
+def _check_resampling(n_boot: int, level: float) -> None:
+    if not 0 < level < 1:
+        raise OvmerError(f"level must be between 0 and 1, got {level}")
+    if n_boot < 1:
+        raise OvmerError(f"n_boot must be positive, got {n_boot}")
+
+
+def _interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """The central ``level`` percentile interval of the finite ``values`` (NaN, NaN when none)."""
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    tail = (1 - level) / 2
+    low, high = np.quantile(finite, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 def _f_values(p_sum: np.ndarray, r_sum: np.ndarray, count: np.ndarray) -> np.ndarray:
@@ -72,18 +88,6 @@ def _bootstrap_weights(n: int, n_boot: int, rng: np.random.Generator) -> np.ndar
     return np.bincount(flat, minlength=n_boot * n).reshape(n_boot, n).astype(np.float64)
 
 
-def _scores(
-    predictions: Mapping[str, Any],
-    ground_truth: Mapping[str, Any] | None,
-    resources: WheelResources | None,
-    missing_as_empty: bool,
-    parser: str,
-) -> SampleScores:
-    return predictions_scores(
-        predictions, ground_truth, resources=resources, missing_as_empty=missing_as_empty, parser=parser
-    )
-
-
 def bootstrap_intervals(
     predictions: Mapping[str, Any],
     ground_truth: Mapping[str, Any] | None = None,
@@ -96,23 +100,13 @@ def bootstrap_intervals(
     parser: str = DEFAULT_PARSER,
 ) -> dict[str, tuple[float, float]]:
     """Percentile bootstrap interval (fractions) of every metric's F and of M-avg."""
-    if not 0 < level < 1:
-        raise OvmerError(f"level must be between 0 and 1, got {level}")
-    if n_boot < 1:
-        raise OvmerError(f"n_boot must be positive, got {n_boot}")
-    scores = _scores(predictions, ground_truth, resources, missing_as_empty, parser)
+    _check_resampling(n_boot, level)
+    scores = per_sample_scores(
+        predictions, ground_truth, resources=resources, missing_as_empty=missing_as_empty, parser=parser
+    )
     rng = np.random.default_rng(seed)
     values = _replicate_values(scores, _bootstrap_weights(len(scores.names), n_boot, rng))
-    tail = (1 - level) / 2
-    out: dict[str, tuple[float, float]] = {}
-    for column, name in enumerate((*METRIC_NAMES, M_AVG)):
-        finite = values[:, column][~np.isnan(values[:, column])]
-        if finite.size == 0:
-            out[name] = (float("nan"), float("nan"))
-        else:
-            low, high = np.quantile(finite, [tail, 1 - tail])
-            out[name] = (float(low), float(high))
-    return out
+    return {name: _interval(values[:, column], level) for column, name in enumerate(SCORE_NAMES)}
 
 
 def paired_test(
@@ -129,20 +123,20 @@ def paired_test(
     parser: str = DEFAULT_PARSER,
 ) -> PairedResult:
     """Does system A beat system B on ``metric``? Same samples, paired resampling."""
-    column = (*METRIC_NAMES, M_AVG).index(_check_metric(metric))
+    column = SCORE_NAMES.index(_check_metric(metric))
+    _check_resampling(n_boot, level)
     truth = default_ground_truth(parser) if ground_truth is None else ground_truth
-    a = _scores(predictions_a, truth, resources, missing_as_empty, parser)
-    b = _scores(predictions_b, truth, resources, missing_as_empty, parser)
+    a, b = (
+        per_sample_scores(p, truth, resources=resources, missing_as_empty=missing_as_empty, parser=parser)
+        for p in (predictions_a, predictions_b)
+    )
     n = len(a.names)
     full = np.ones((1, n))
     delta = float(_replicate_values(a, full)[0, column] - _replicate_values(b, full)[0, column])
 
     rng = np.random.default_rng(seed)
     weights = _bootstrap_weights(n, n_boot, rng)
-    diffs = _replicate_values(a, weights)[:, column] - _replicate_values(b, weights)[:, column]
-    diffs = diffs[~np.isnan(diffs)]
-    tail = (1 - level) / 2
-    low, high = np.quantile(diffs, [tail, 1 - tail]) if diffs.size else (np.nan, np.nan)
+    low, high = _interval(_replicate_values(a, weights)[:, column] - _replicate_values(b, weights)[:, column], level)
 
     # Permutation: swapping A and B on a sample moves (B - A) of its scores from A's sums to B's.
     swap = rng.integers(0, 2, size=(n_boot, n)).astype(np.float64)
@@ -160,17 +154,16 @@ def paired_test(
         perm = f_a.mean(axis=1) - f_b.mean(axis=1)
     extreme = np.count_nonzero(np.abs(perm) >= abs(delta) - 1e-12)
     p_value = (1 + extreme) / (1 + n_boot)
-    return PairedResult(delta=delta, ci_low=float(low), ci_high=float(high), p_value=float(p_value))
+    return PairedResult(delta=delta, ci_low=low, ci_high=high, p_value=float(p_value))
 
 
 def metric_correlation(frame: Any, a: str, b: str) -> tuple[float, float]:
     """(Pearson, Spearman) correlation of columns ``a`` and ``b`` across rows (systems)."""
+    import pandas as pd
+
     for column in (a, b):
         if column not in frame.columns:
-            close = difflib.get_close_matches(str(column), [str(c) for c in frame.columns], n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise OvmerError(f"no column {column!r} in the table (has {list(frame.columns)}){hint}")
-    import pandas as pd
+            raise unknown_name("column", str(column), [str(c) for c in frame.columns])
 
     pair = pd.DataFrame(
         {"a": frame[a].astype(float).to_numpy(), "b": frame[b].astype(float).to_numpy()}

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 
 from ovmer.data.released import RELEASED_BASELINES
+from ovmer.errors import OvmerError
+from ovmer.settings import Setting
+from ovmer.store.authors_npz import import_released
 
-HELP = "import the authors' released outputs into the results store"
+OUTPUT_HELP = "output folder holding store/ (default: $OVMER_OUTPUT, else ./output)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,15 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="setting to import: nosubtitle/S0, subtitle/S1, nosubtitle-addsub/S2 (repeatable; default: all)",
     )
-    parser.add_argument("--output", help="output folder holding store/ (default: $OVMER_OUTPUT, else ./output)")
+    parser.add_argument("--output", help=OUTPUT_HELP)
     parser.add_argument("--quiet", action="store_true", help="no progress bars, only the total")
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.errors import OvmerError
-    from ovmer.settings import Setting
-    from ovmer.store.released import import_released
-
     try:
         settings = [Setting.parse(s) for s in args.setting] if args.setting else None
     except ValueError as exc:  # Setting.parse says which values exist

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-HELP = "export a results-store file to the authors' npz format"
+from ovmer.errors import OvmerError
+from ovmer.store.authors_npz import export_store
+from ovmer.store.cli import OUTPUT_HELP
+from ovmer.store.jsonl import STAGES, store_path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,14 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="openset items: the extractor's raw reply (as the authors stored it) or the parsed list",
     )
     parser.add_argument("--skip-errors", action="store_true", help="leave out samples whose latest record failed")
-    parser.add_argument("--output", help="output folder holding store/ (default: $OVMER_OUTPUT, else ./output)")
+    parser.add_argument("--output", help=OUTPUT_HELP)
 
 
 def resolve_store_file(spec: str, output: str | None = None) -> Path:
     """A path to a store file, or ``STAGE/BASELINE/SETTING`` resolved with :func:`store_path`."""
-    from ovmer.errors import OvmerError
-    from ovmer.store.jsonl import STAGES, store_path
-
     path = Path(spec)
     if path.suffix == ".jsonl" or path.exists():
         return path
@@ -47,8 +47,6 @@ def resolve_store_file(spec: str, output: str | None = None) -> Path:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.store.released import export_store
-
     store_file = resolve_store_file(args.store, args.output)
     fmt, written = export_store(
         store_file, args.npz, fmt=args.format, skip_errors=args.skip_errors, labels_from=args.labels_from

@@ -24,6 +24,8 @@ from ovmer.settings import Setting
 
 Status = Literal["ok", "error"]
 STAGES = ("describe", "merge", "extract", "group", "asr")
+DESCRIPTION_STAGES = ("describe", "merge")  # stages whose values are free-text descriptions
+LABEL_STAGE = "extract"  # the one stage whose values are label lists
 
 
 def compute_key(**parts: Any) -> str:
@@ -74,6 +76,13 @@ def store_path(
     setting_name = Setting.parse(setting).value
     suffix = f".shard-{shard[0]}-of-{shard[1]}" if shard else ""
     return base / "store" / stage / baseline / f"{setting_name}{suffix}.jsonl"
+
+
+def stage_of_path(path: str | os.PathLike[str]) -> str | None:
+    """The stage of a file laid out as ``store/<stage>/<baseline>/<setting>.jsonl``, else None."""
+    path = Path(path)
+    stage = path.parent.parent.name
+    return stage if stage in STAGES and path.parent.parent.parent.name == "store" else None
 
 
 class ResultsStore:

@@ -147,7 +147,7 @@ def test_training_pairs_leave_the_held_out_baseline_out() -> None:
     assert len(everything) > 7500 and len(without) < len(everything)
     assert not held_out_texts & {text for text, _ in without}
     assert held_out_texts <= {text for text, _ in everything}
-    with pytest.raises(OvmerError, match="unknown baseline"):
+    with pytest.raises(OvmerError, match="unknown released baseline 'LLaMA-VIDEO'. Did you mean 'LLaMA-VID'"):
         training_pairs(exclude_baselines=["LLaMA-VIDEO"])
 
 

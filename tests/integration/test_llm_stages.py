@@ -220,7 +220,7 @@ def test_extract_input_files_and_bad_inputs(tmp_path: Path) -> None:
     assert (summary.done, summary.failed) == (2, 0)
     bad = tmp_path / "bad.csv"
     bad.write_text("id,text\nx,hi\n", encoding="utf-8")
-    with pytest.raises(OvmerError, match=r"bad.csv: needs a 'name' column"):
+    with pytest.raises(OvmerError, match=r"bad.csv: missing column\(s\) \['name'\]; a CSV input file needs name and one of"):
         run_extract("mine", "S0", backend=replay, descriptions=bad, store_root=tmp_path)
     with pytest.raises(OvmerError, match=r"no input for sample\(s\) \['zz'\]"):
         run_extract("mine", "S0", backend=replay, descriptions=csv, names=["zz"], store_root=tmp_path)

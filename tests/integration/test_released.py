@@ -11,16 +11,13 @@ import pytest
 
 from ovmer.assets import asset_path
 from ovmer.data import OVMERD, RELEASED_BASELINES, load_ovmerd, released_file
-from ovmer.data.released import (
-    load_released_descriptions,
-    load_released_labels,
-    read_description_npz,
-)
+from ovmer.data.name_values import read_description_npz
+from ovmer.data.released import load_released_descriptions, load_released_labels
 from ovmer.errors import UntrustedPickleError
 from ovmer.labels import parse_labels
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import Record, ResultsStore, store_path
-from ovmer.store.released import (
+from ovmer.store.authors_npz import (
     description_stage,
     export_descriptions,
     export_labels,

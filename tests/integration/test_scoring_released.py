@@ -12,7 +12,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from ovmer.data.wheels import load_wheel_assets
 from ovmer.errors import OvmerError
+from ovmer.extract.cpu.vocabulary import build_lexicon
+from ovmer.reproduce.dataset import wheel_rows
 from ovmer.scoring import (
     M_AVG,
     METRIC_NAMES,
@@ -106,8 +109,21 @@ def test_parsers_differ_only_where_the_authors_split_differs(resources, truth) -
     authors = score_predictions(raw, truth, resources=resources)
     ovmer = score_predictions(raw, truth, resources=resources, parser="ovmer")
     assert authors.m_avg != ovmer.m_avg
-    with pytest.raises(OvmerError, match="did you mean 'authors'"):
+    with pytest.raises(OvmerError, match="unknown label parser 'author'. Did you mean 'authors'"):
         score_predictions(raw, truth, resources=resources, parser="author")
+
+
+def test_one_asset_reader_feeds_the_metrics_the_figures_and_the_cpu_lexicon(resources) -> None:
+    assets = load_wheel_assets()
+    for k, rows in enumerate(assets.wheels):
+        words = {word for row in rows for word in row}
+        assert set(resources.wheels[k].level1) == set(resources.wheels[k].level2) == words
+        assert wheel_rows(k + 1).values.tolist() == [list(row) for row in rows]
+    assert {w for w, _ in assets.synonyms} <= set(resources.wheel_words_of)
+    lexicon = build_lexicon()  # without learned labels: every form comes from the three asset kinds
+    assert set(lexicon.groups) <= set(resources.names_of) and len(lexicon) > 7000
+    # A word form counts as its alphabetically first name: the CPU extractor's group is M1's mapping.
+    assert all(lexicon.groups[form] == resources.names_of[form][0] for form in lexicon.groups)
 
 
 def test_resources_are_immutable_and_cached_on_disk(resources) -> None:

@@ -36,7 +36,7 @@ def test_fetch_lists_the_manifest(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run_cli(capsys, "import-released", "--baseline", "Video-Llava", "--output", str(tmp_path))
-    assert code == 1 and "did you mean 'Video-LLaVA'" in one_line_error(err, "import-released")
+    assert code == 1 and "Did you mean 'Video-LLaVA'" in one_line_error(err, "import-released")
     code, _, err = run_cli(capsys, "import-released", "--setting", "S3", "--output", str(tmp_path))
     assert code == 1 and "unknown setting 'S3'" in one_line_error(err, "import-released")
     code, _, err = run_cli(capsys, "export", "nothing/here", str(tmp_path / "x.npz"))

@@ -85,7 +85,7 @@ def test_bad_folders_and_csvs(tmp_path, layout_dir):
     with pytest.raises(OvmerError, match="no samples found"):
         load_mer2025(tmp_path / "empty")
     pd.DataFrame({"name": ["x"], "text": ["y"]}).to_csv(layout_dir / "subtitle_chieng.csv", index=False)
-    with pytest.raises(OvmerError, match=r"subtitle_chieng.csv: missing column\(s\) chinese, english"):
+    with pytest.raises(OvmerError, match=r"subtitle_chieng.csv: missing column\(s\) \['chinese', 'english'\]"):
         load_mer2025(layout_dir)
     with pytest.raises(OvmerError, match="unknown media kind 'faces'"):
         load_mer2025(layout_dir, require=("faces",))  # type: ignore[arg-type]

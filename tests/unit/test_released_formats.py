@@ -8,14 +8,11 @@ import numpy as np
 import pytest
 
 from ovmer.data import RELEASED_BASELINES, released_file
-from ovmer.data.released import (
-    read_description_npz,
-    read_openset_npz,
-)
+from ovmer.data.name_values import read_description_npz, read_openset_npz
 from ovmer.errors import OvmerError
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import Record, ResultsStore
-from ovmer.store.released import (
+from ovmer.store.authors_npz import (
     export_descriptions,
     export_labels,
     export_store,
@@ -31,7 +28,7 @@ def test_eight_baselines_three_settings() -> None:
     assert released_file("Otter", Setting.SUBTITLE, "description") == (
         "results-ovmerd/Otter/output-reason-7b-subtitle-eng.npz"
     )
-    with pytest.raises(OvmerError, match="baseline 'otter'; did you mean 'Otter'"):
+    with pytest.raises(OvmerError, match=r"unknown released baseline 'otter'. Did you mean 'Otter'\?"):
         released_file("otter", "S0")
     with pytest.raises(OvmerError, match="kind must be 'description' or 'openset'"):
         released_file("Otter", "S0", "labels")

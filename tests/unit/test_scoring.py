@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from ovmer.data.wheels import FORMAT_FILE, SYNONYM_FILE, WHEEL_FILES
 from ovmer.errors import LabelFormatError, OvmerError
 from ovmer.scoring import (
     METRIC_NAMES,
@@ -18,12 +19,7 @@ from ovmer.scoring import (
     score_file,
     score_predictions,
 )
-from ovmer.scoring.resources import (
-    FORMAT_FILE,
-    SYNONYM_FILE,
-    WHEEL_FILES,
-    compile_resources,
-)
+from ovmer.scoring.resources import compile_resources
 from ovmer.store import Record, ResultsStore
 
 # The spec check: Chat-UniVi, nosubtitle-addsub (S2), F × 100 in METRIC_NAMES order, then M-avg.
@@ -181,7 +177,7 @@ def test_wrong_csv_columns_and_unknown_files(tmp_path) -> None:
     text.write_text("x")
     with pytest.raises(OvmerError, match="unsupported prediction file"):
         read_predictions(text)
-    with pytest.raises(OvmerError, match="no such file"):
+    with pytest.raises(OvmerError, match="absent.npz: no such prediction file"):
         read_predictions(tmp_path / "absent.npz")
 
 

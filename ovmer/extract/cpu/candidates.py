@@ -62,20 +62,37 @@ DISPLAY_CUES = _words(
 STATE_NOUNS = _words("state states mood emotion emotions")
 OTHER_SUBJECTS = _words("audience audiences viewer viewers others listener listeners interlocutor")
 ALTERNATIVE = _words("or")
-_CONCLUSION = re.compile(
-    r"\b(?:in conclusion|in summary|to summarize|to sum up|overall|in general|therefore|thus|"
-    r"taken together|taking (?:all|these|everything)|we can infer|can be inferred|"
-    r"it can be concluded|can conclude|in short|all in all)\b"
+
+
+@dataclass(frozen=True, slots=True)
+class SentenceCue:
+    """A phrase pattern, searched only in sentences holding one of its ``words`` (most hold none)."""
+
+    words: frozenset[str]
+    pattern: re.Pattern[str]
+
+    def found(self, tokens: list[str]) -> bool:
+        return not self.words.isdisjoint(tokens) and self.pattern.search(" ".join(tokens)) is not None
+
+
+CONCLUSION = SentenceCue(
+    _words("conclusion summary summarize sum overall general therefore thus together taking infer inferred "
+           "concluded conclude short"),
+    re.compile(
+        r"\b(?:in conclusion|in summary|to summarize|to sum up|overall|in general|therefore|thus|"
+        r"taken together|taking (?:all|these|everything)|we can infer|can be inferred|"
+        r"it can be concluded|can conclude|in short|all in all)\b"
+    ),
 )
-# The regular expressions run only on sentences holding one of these words (most hold none).
-CONCLUSION_WORDS = _words("conclusion summary summarize sum overall general therefore thus together taking infer inferred concluded conclude short")
-UNCERTAIN_WORDS = _words("difficult hard impossible unable possible able cannot can't can clear unclear insufficient enough")
-_UNCERTAIN = re.compile(
-    r"\b(?:(?:difficult|hard|impossible|unable|not possible|not able|cannot|can't|can not) to "
-    r"(?:accurately |definitively |clearly |precisely )?(?:determine|tell|judge|infer|say|identify|know|"
-    r"ascertain|pinpoint|discern)|cannot be (?:accurately |clearly )?(?:determined|inferred|judged)|"
-    r"not (?:entirely )?clear|unclear|insufficient|not enough information|no (?:clear|obvious|specific) "
-    r"(?:emotional )?(?:clues?|information|indication|signs?))"
+UNCERTAINTY = SentenceCue(
+    _words("difficult hard impossible unable possible able cannot can't can clear unclear insufficient enough"),
+    re.compile(
+        r"\b(?:(?:difficult|hard|impossible|unable|not possible|not able|cannot|can't|can not) to "
+        r"(?:accurately |definitively |clearly |precisely )?(?:determine|tell|judge|infer|say|identify|know|"
+        r"ascertain|pinpoint|discern)|cannot be (?:accurately |clearly )?(?:determined|inferred|judged)|"
+        r"not (?:entirely )?clear|unclear|insufficient|not enough information|no (?:clear|obvious|specific) "
+        r"(?:emotional )?(?:clues?|information|indication|signs?))"
+    ),
 )
 
 
@@ -163,8 +180,8 @@ def find_candidates(text: str, lexicon: Lexicon) -> Description:
         hit_words = first_words.intersection(tokens)
         if not hit_words:
             continue
-        conclusion = not CONCLUSION_WORDS.isdisjoint(tokens) and _CONCLUSION.search(" ".join(tokens)) is not None
-        uncertain = not UNCERTAIN_WORDS.isdisjoint(tokens) and _UNCERTAIN.search(" ".join(tokens)) is not None
+        conclusion = CONCLUSION.found(tokens)
+        uncertain = UNCERTAINTY.found(tokens)
         conclusion_any |= conclusion
         uncertain_any |= uncertain
         other = not OTHER_SUBJECTS.isdisjoint(tokens)

@@ -6,8 +6,7 @@ import argparse
 import json
 
 from ovmer.data.released import RELEASED_BASELINES
-
-HELP = "fit the model-free CPU label extractor on the released description -> label pairs"
+from ovmer.extract.cpu import training
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,10 +24,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from ovmer.extract.cpu.training import extractor_path, fit_released
-
-    extractor = fit_released(args.exclude, data=args.data, progress=not args.quiet)
-    path = extractor.save(extractor_path(args.data, args.exclude))
+    extractor = training.fit_released(args.exclude, data=args.data, progress=not args.quiet)
+    path = extractor.save(training.extractor_path(args.data, args.exclude))
     summary = {**extractor.info, "path": str(path), "fingerprint": extractor.fingerprint()}
     if args.json:
         print(json.dumps(summary, indent=2, sort_keys=True))

@@ -21,12 +21,14 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ovmer.assets import asset_path, load_manifest
-from ovmer.data.released import RELEASED_BASELINES, read_description_npz, read_openset_npz, released_file
+from ovmer.data.name_values import read_description_npz, read_openset_npz
+from ovmer.data.released import RELEASED_BASELINES, RELEASED_FOLDERS, released_file
+from ovmer.data.wheels import WHEEL_ASSETS
 from ovmer.errors import OvmerError
 from ovmer.extract.cpu.candidates import Description, find_candidates, sentence_words
 from ovmer.extract.cpu.extractor import CpuExtractor
 from ovmer.extract.cpu.model import CandidateClassifier, PriorCounts, description_features
-from ovmer.extract.cpu.vocabulary import VOCABULARY_ASSETS, Lexicon, build_lexicon, normalize_form
+from ovmer.extract.cpu.vocabulary import Lexicon, build_lexicon, normalize_form
 from ovmer.labels import parse_labels
 from ovmer.paths import cache_dir
 from ovmer.settings import ALL_SETTINGS
@@ -44,10 +46,7 @@ TrainingPair = tuple[str, list[str]]
 
 def _released_files(exclude_baselines: Iterable[str]) -> list[tuple[str, str, str]]:
     """(baseline, description file, label file) of every released pair file not excluded."""
-    excluded = set(exclude_baselines)
-    unknown = excluded - set(RELEASED_BASELINES)
-    if unknown:
-        raise OvmerError(f"unknown baseline(s) to exclude: {sorted(unknown)}; known: {RELEASED_BASELINES}")
+    excluded = {RELEASED_FOLDERS.canonical(b) for b in exclude_baselines}  # unknown names: did-you-mean
     return [
         (b, released_file(b, s, "description"), released_file(b, s, "openset"))
         for b in RELEASED_BASELINES
@@ -209,7 +208,7 @@ def cache_key(exclude_baselines: Iterable[str] = ()) -> str:
     """Hash of the sha256s of every asset a fit reads, the excluded baselines and the code version."""
     manifest = load_manifest()
     excluded = sorted(set(exclude_baselines))
-    used = list(VOCABULARY_ASSETS) + [f for _, d, o in _released_files(excluded) for f in (d, o)]
+    used = list(WHEEL_ASSETS) + [f for _, d, o in _released_files(excluded) for f in (d, o)]
     parts = {"code": CODE_VERSION, "excluded": excluded, "assets": {p: manifest[p].sha256 for p in sorted(used)}}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
