@@ -32,6 +32,7 @@ for _name, _module, _help in (
     ("merge", "ovmer.llm.cli", "clue merging (S2): merge nosubtitle descriptions with the subtitles via an LLM"),
     ("extract", "ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
     ("group", "ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
+    ("convert-gguf", "ovmer.llm.cli_gguf", "convert a GGUF model once into a cached safetensors folder (for vLLM) and print it"),
     ("fit-extractor", "ovmer.extract.cpu.cli", "fit the model-free CPU label extractor on the released label pairs"),
     ("reproduce", "ovmer.reproduce.cli", "regenerate the paper's tables and figures by running the notebooks"),
 ):

@@ -1,12 +1,18 @@
 """Devices and dtypes for every torch model of the package: one resolver, the per-use default explicit.
 
-``auto`` means float32 on the CPU everywhere; on CUDA each use names its own
-default: the describe adapters take bfloat16 (float16 where the GPU lacks it),
-Whisper ASR takes float16. torch is imported only when a name is resolved.
+``auto`` means float32 on the CPU for the media models; on CUDA each use names
+its own default: the describe adapters take bfloat16 (float16 where the GPU
+lacks it), Whisper ASR takes float16. The LLM text stages' transformers backend
+resolves ``auto`` with :func:`llm_dtype_name`: on a CPU that computes bfloat16
+natively (AVX512-BF16 or AMX) bfloat16, which is several times faster there,
+else float32; on CUDA the checkpoint's own dtype. torch is imported only when a
+name is resolved.
 """
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from ovmer.errors import OvmerError
@@ -21,6 +27,8 @@ _ALIASES = {
     "bfloat16": "bfloat16", "bf16": "bfloat16",
 }
 CudaDefault = Literal["bfloat16", "float16"]
+# /proc/cpuinfo flags of CPUs with bfloat16 arithmetic in hardware (oneDNN uses them for bf16 matmuls).
+FAST_BF16_CPU_FLAGS = frozenset({"avx512_bf16", "amx_bf16"})
 
 
 def check_dtype(dtype: str) -> str:
@@ -66,3 +74,27 @@ def resolve_device(device: str) -> torch.device:
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise OvmerError(f"device {device!r} requested but torch sees no CUDA GPU")
     return resolved
+
+
+@functools.cache
+def cpu_has_fast_bfloat16(cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether the CPU has bfloat16 instructions (AVX512-BF16 or AMX); False where that cannot be read."""
+    try:
+        text = Path(cpuinfo).read_text(errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("flags"):
+            return bool(FAST_BF16_CPU_FLAGS & set(line.split(":", 1)[-1].split()))
+    return False
+
+
+def llm_dtype_name(dtype: str, device: str, checkpoint_dtype: str | None) -> str:
+    """The float type an LLM runs in: ``dtype``, or for ``auto`` bfloat16 on a CPU with fast bfloat16,
+    float32 on other CPUs and the checkpoint's own dtype (``checkpoint_dtype``, float32 if unknown) on CUDA.
+    """
+    if check_dtype(dtype) != "auto":
+        return _ALIASES[dtype]
+    if str(device).startswith("cuda"):
+        return _ALIASES.get(str(checkpoint_dtype), "float32")
+    return "bfloat16" if cpu_has_fast_bfloat16() else "float32"

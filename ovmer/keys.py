@@ -148,7 +148,11 @@ def llm_key(
     messages: Sequence[ChatMessage],
     settings: GenerationSettings,
 ) -> str:
-    """One LLM reply of a text stage: backend, model and revision, prompt, the conversation, settings."""
+    """One LLM reply of a text stage: backend, model and revision, prompt, the conversation, settings.
+
+    A backend's :meth:`~ovmer.llm.client.LLMBackend.key_fields` (a dtype other than the
+    checkpoint's) join them only when it has some, so keys without them are unchanged.
+    """
     return compute_key(
         stage=stage,
         backend=backend.name,
@@ -157,6 +161,7 @@ def llm_key(
         **prompt.identity(),
         messages=text_messages(messages),
         settings=settings.as_dict(),
+        **backend.key_fields(),
     )
 
 

@@ -1,7 +1,7 @@
 """Subtitles for clips that have none: speech recognition into the results store, then a subtitle csv.
 
 The MER2025 data ships ``subtitle_chieng.csv``; users describing their own clips
-need this stage before the ``subtitle`` setting. Two backends behind one tiny
+need this stage before the ``subtitle`` setting. Three backends behind one tiny
 contract (:class:`~ovmer.describe.transcriber.Transcriber`: ``load()``,
 ``transcribe(waveform) -> str``), one file each in
 :mod:`ovmer.describe.transcribers`, chosen by name in :data:`ASR_BACKENDS`:
@@ -11,6 +11,8 @@ contract (:class:`~ovmer.describe.transcriber.Transcriber`: ``load()``,
   with ``save_pretrained``); clips longer than 30 s are cut into 30 s windows.
 * ``whisperx``: the whisperx package (CTranslate2 Whisper with VAD batching),
   imported only when chosen; it lives in ``environment_whisperx.yml``.
+* ``faster-whisper``: the CTranslate2 engine inside whisperx, in the default
+  environment, with whisperx's options (language, VAD, compute type, beam size).
 
 Records go to ``store/asr/<backend>-<model folder>/nosubtitle.jsonl`` (the setting
 slot says the clip is read without any subtitle); :func:`write_subtitle_csv` turns
@@ -52,11 +54,17 @@ ASR_BACKENDS.register("whisper", "ovmer.describe.transcribers.whisper:WhisperTra
                       "transformers Whisper from a local folder")
 ASR_BACKENDS.register("whisperx", "ovmer.describe.transcribers.whisperx:WhisperXTranscriber",
                       "whisperx (CTranslate2, VAD batching; its own environment)")
+ASR_BACKENDS.register("faster-whisper", "ovmer.describe.transcribers.faster_whisper:FasterWhisperTranscriber",
+                      "faster-whisper (CTranslate2) from a local folder; VAD, compute type, beam size")
 
 
 def create_transcriber(backend: str, model_path: str, **kwargs: Any) -> Transcriber:
     """The backend named ``backend`` (did-you-mean on typos), not yet loaded."""
-    return ASR_BACKENDS.get(backend.strip().lower())(model_path, **kwargs)
+    cls = ASR_BACKENDS.get(backend.strip().lower())
+    try:
+        return cls(model_path, **kwargs)
+    except TypeError as exc:  # an option another backend has (beam size, VAD...)
+        raise OvmerError(f"the {cls.backend} ASR backend does not take these options: {exc}") from exc
 
 
 def asr_store(name: str, store_root: str | os.PathLike[str] | None = None,
@@ -85,16 +93,19 @@ def run_asr(
     store_name: str | None = None,
     progress: bool = True,
     transcriber: Transcriber | None = None,
+    options: dict[str, Any] | None = None,
 ) -> StageSummary:
     """Transcribe each clip of ``data_dir`` (its wav, else the clip's audio track) into the store.
 
     Resumable like every stage: the key hashes the backend settings, the model
     folder's files and the audio file's content. ``transcriber`` overrides the
-    backend (an already built one).
+    backend (an already built one); ``options`` are the backend's own (faster-whisper:
+    ``compute_type``, ``beam_size``, ``vad``).
     """
     shard = parse_shard(shard)
     engine = transcriber or create_transcriber(
-        backend, model_path, device=device, dtype=dtype, language=language, task=task, max_new_tokens=max_new_tokens
+        backend, model_path, device=device, dtype=dtype, language=language, task=task, max_new_tokens=max_new_tokens,
+        **(options or {}),
     )
     layout = load_mer2025(data_dir, names=names, require=("audio",))
     chosen = select_names(layout, limit, shard)

@@ -107,7 +107,8 @@ def main_describe_merge(args: argparse.Namespace) -> int:
 
 def add_asr_arguments(parser: argparse.ArgumentParser) -> None:
     _add_common(parser)
-    parser.add_argument("--backend", default="whisper", help="whisper (transformers) or whisperx")
+    parser.add_argument("--backend", default="whisper",
+                        help="whisper (transformers), faster-whisper (CTranslate2) or whisperx")
     parser.add_argument("--language", help="spoken language code (zh, en, ...); default: detected")
     parser.add_argument("--task", default="transcribe", choices=["transcribe", "translate"],
                         help="translate gives English text whatever the spoken language")
@@ -116,6 +117,17 @@ def add_asr_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--column", choices=["english", "chinese"],
                         help="csv column for the text (default: english for translate or --language en, else chinese)")
     parser.add_argument("--overwrite", action="store_true", help="replace subtitles already in the csv")
+    ct2 = parser.add_argument_group("faster-whisper")
+    ct2.add_argument("--compute-type", help="CTranslate2 compute type: int8, float32, float16, ... "
+                     "(default: float32 on a CPU, float16 on a GPU)")
+    ct2.add_argument("--beam-size", type=int, help="beam search width (default 5)")
+    ct2.add_argument("--vad", action="store_true", help="drop silence with silero VAD before decoding")
+
+
+def _asr_options(args: argparse.Namespace) -> dict[str, object]:
+    """The backend-specific options given on the command line."""
+    options = {"compute_type": args.compute_type, "beam_size": args.beam_size, "vad": args.vad or None}
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def main_asr(args: argparse.Namespace) -> int:
@@ -125,7 +137,7 @@ def main_asr(args: argparse.Namespace) -> int:
     summary = run_asr(
         args.data, args.model_path, backend=args.backend, device=args.device, dtype=args.dtype,
         language=args.language, task=args.task, limit=args.limit, shard=shard, store_root=args.output,
-        progress=not args.no_progress,
+        progress=not args.no_progress, options=_asr_options(args),
     )
     store = asr_store(default_store_name(args.backend, args.model_path), args.output, shard)
     code = _print_summary(f"asr {args.backend}", summary, store.path)

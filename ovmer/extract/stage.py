@@ -5,6 +5,16 @@ and :func:`ovmer.labels.parse_labels` of it as ``value``. The ``cpu`` backend
 runs the model-free extractor (loaded or fitted on first use) and stores only
 the value, since there is no reply text. An empty description gives ``[]``
 without a call.
+
+The prompt asks for one bracketed list and nothing else, so by default a reply
+ends at its first ``]`` (kept) within :data:`REPLY` 's token budget: the list is
+all :func:`~ovmer.labels.parse_labels` reads of a reply that follows the prompt,
+and the chatter a model may add after it costs time for nothing. The ``paper``
+preset keeps the authors' 512 tokens without a stop.
+
+:func:`run_extract_repeats` makes K sampled runs (``ovmer extract --repeats K
+--seed S``), each in its own store file ``<setting>.seed-<s>.jsonl``, for the
+run-to-run spread that :mod:`ovmer.scoring.variance` reports.
 """
 
 from __future__ import annotations
@@ -13,12 +23,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ovmer.errors import OvmerError
 from ovmer.extract.cpu import load_or_fit
 from ovmer.keys import cpu_extract_key, rule_key
 from ovmer.labels import parse_labels
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
-from ovmer.llm.presets import GenerationSettings, get_preset
+from ovmer.llm.presets import GenerationSettings, ReplyLimit, get_preset
+from ovmer.llm.registry import resolve_backend
 from ovmer.llm.text_stage import BatchResults, TextStage, TextTask
 from ovmer.prompts import PromptTemplate, load_prompt
 from ovmer.settings import Setting
@@ -28,6 +40,8 @@ from ovmer.store.runner import WorkItem
 STAGE = "extract"
 CPU_BACKEND = "cpu"
 CPU_BATCH = 512
+# A list of a dozen labels is about 40 tokens; the budget leaves room for a short preamble.
+REPLY = ReplyLimit(max_new_tokens=128, stop=("]",))
 
 
 def extract_tasks(texts: Mapping[str, str], names: Sequence[str], prompt: PromptTemplate) -> list[TextTask]:
@@ -106,12 +120,14 @@ def run_extract(
     batch_size: int | None = None,
     progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    store_seed: int | None = None,
 ) -> StageSummary:
     """Extract label lists from ``baseline``'s ``setting`` descriptions into store stage ``extract``.
 
     ``backend`` is ``cpu``, a registered LLM backend name (with ``model``) or
     an :class:`~ovmer.llm.client.LLMBackend`. Descriptions come from
     ``descriptions`` (a mapping or a file) or else the store/released files.
+    ``store_seed`` writes the store file of that seed's repeated run instead.
     """
     setting = Setting.parse(setting)
     template = load_prompt(prompt)
@@ -124,14 +140,58 @@ def run_extract(
     tasks = extract_tasks(texts, chosen, template)
     meta = {"baseline": baseline, "setting": setting.value, "input": origin}
     if backend == CPU_BACKEND:
+        if store_seed is not None:
+            raise OvmerError("the cpu extractor is deterministic: repeated runs need an LLM backend")
         store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
         return _run_cpu(store, tasks, texts, batch_size or CPU_BATCH, progress, meta)
     job = TextStage.open(
         STAGE, baseline, setting, backend=backend, model=model, backend_options=backend_options,
-        prompt=template, settings=get_preset(settings), store_root=store_root,
+        prompt=template, settings=get_preset(settings), store_root=store_root, reply=REPLY,
+        store_seed=store_seed,
     )
     where = f"{baseline}/{setting.value}"
     return job.run(
         tasks, lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
         batch_size=batch_size or 8, progress=progress, meta=meta,
     )
+
+
+def run_extract_repeats(
+    baseline: str,
+    setting: Setting | str,
+    *,
+    repeats: int,
+    seed: int,
+    backend: str | LLMBackend,
+    model: str | None = None,
+    settings: GenerationSettings | str | None = None,
+    backend_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> dict[int, StageSummary]:
+    """``repeats`` sampled extraction runs with seeds ``seed``, ``seed + 1``, ...: seed -> summary.
+
+    Each run is :func:`run_extract` into its own store file (the seed is in its keys too),
+    so runs resume one by one and more repeats later reuse the finished ones. The model
+    loads once for all of them. ``settings`` must sample (e.g. the ``paper`` preset).
+    """
+    chosen = get_preset(settings)
+    if repeats < 1:
+        raise OvmerError(f"repeats must be at least 1, got {repeats}")
+    if seed < 0:
+        raise OvmerError(f"the first seed must not be negative, got {seed}")
+    if not chosen.do_sample:
+        raise OvmerError("repeated runs of greedy decoding are identical: use a sampling preset (--preset paper)")
+    if backend == CPU_BACKEND:
+        raise OvmerError("the cpu extractor is deterministic: repeated runs need an LLM backend")
+    llm = resolve_backend(backend, model, **(backend_options or {}))
+    summaries: dict[int, StageSummary] = {}
+    try:
+        for run_seed in range(seed, seed + repeats):
+            summaries[run_seed] = run_extract(
+                baseline, setting, backend=llm, settings=chosen.replace(seed=run_seed), store_seed=run_seed,
+                **options,
+            )
+    finally:
+        if not isinstance(backend, LLMBackend):
+            llm.close()
+    return summaries

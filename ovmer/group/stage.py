@@ -18,7 +18,7 @@ from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import select_names
-from ovmer.llm.presets import GenerationSettings, get_preset
+from ovmer.llm.presets import GenerationSettings, ReplyLimit, get_preset
 from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.paths import cache_dir
 from ovmer.prompts import PromptTemplate, load_prompt
@@ -27,6 +27,9 @@ from ovmer.settings import Setting
 from ovmer.store import StageSummary, store_path
 
 STAGE = "group"
+# The reply is one list of lists: by default it ends at the first "]]" (kept); a dozen quoted
+# labels take about 60 tokens.
+REPLY = ReplyLimit(max_new_tokens=256, stop=("]]",))
 
 
 def group_labels(ground_truth: Sequence[str], predicted: Sequence[str]) -> list[str]:
@@ -101,7 +104,7 @@ def run_group(
 
     job = TextStage.open(
         STAGE, baseline, setting, backend=backend, model=model, backend_options=backend_options,
-        prompt=template, settings=settings, store_root=store_root,
+        prompt=template, settings=settings, store_root=store_root, reply=REPLY,
     )
     if cache is None:
         cache = default_cache(job.backend.model_id)

@@ -9,7 +9,7 @@ from typing import Any
 from ovmer.data.released import RELEASED_BASELINES
 from ovmer.devices import DTYPE_CHOICES
 from ovmer.errors import OvmerError
-from ovmer.extract import run_extract
+from ovmer.extract import run_extract, run_extract_repeats
 from ovmer.group import run_group
 from ovmer.llm.presets import DEFAULT_PRESET, PRESETS, get_preset
 from ovmer.llm.registry import BACKENDS
@@ -31,8 +31,8 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
     )
     group.add_argument(
         "--model",
-        help="transformers/vllm: a local model folder; openai: the served model's "
-        "name; replay: 'released' (default) or a results-store .jsonl / authors' .npz file",
+        help="transformers/vllm: a local model folder or a .gguf file (converted once, cached); openai: the "
+        "served model's name; replay: 'released' (default) or a results-store .jsonl / authors' .npz file",
     )
     group.add_argument(
         "--preset",
@@ -41,13 +41,18 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
         help=f"generation settings (default: {DEFAULT_PRESET}, i.e. greedy; "
         "paper: temperature 0.7, top_p 0.8, repetition penalty 1.05)",
     )
-    group.add_argument("--max-new-tokens", type=int, help="override the preset's reply length limit")
+    group.add_argument("--max-new-tokens", type=int,
+                       help="reply length limit (default: the stage's; extract 128, group 256, merge 512)")
+    group.add_argument("--no-stop", action="store_true",
+                       help="extract/group: do not stop at the end of the label list (the paper preset never does)")
     group.add_argument("--seed", type=int, help="sampling seed (paper preset)")
     group.add_argument("--prompt", help="a packaged prompt id (default: the stage's current prompt)")
     group.add_argument("--batch-size", type=int, help="prompts sent to the backend at once")
     local = parser.add_argument_group("transformers / vllm")
     local.add_argument("--device", help="cpu, cuda or cuda:N (default: cuda when available)")
-    local.add_argument("--dtype", choices=list(DTYPE_CHOICES))
+    local.add_argument("--dtype", choices=list(DTYPE_CHOICES),
+                       help="transformers: auto (default) is bfloat16 on a CPU with bfloat16 instructions, "
+                       "float32 on other CPUs, the checkpoint's own dtype on CUDA")
     local.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model")
     local.add_argument("--enforce-eager", action="store_true",
                        help="vllm: skip graph compilation (faster start, slower generation)")
@@ -115,7 +120,7 @@ def stage_options(args: argparse.Namespace) -> dict[str, Any]:
     }
     if args.backend != "cpu":
         options["settings"] = get_preset(args.preset).replace(
-            max_new_tokens=args.max_new_tokens, seed=args.seed
+            max_new_tokens=args.max_new_tokens, seed=args.seed, stop=() if args.no_stop else None
         )
         options["backend_options"] = backend_options(args)
     if args.prompt:
@@ -127,8 +132,10 @@ def stage_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def report(stage: str, baseline: str, setting: Setting, summary: StageSummary, root: str | None) -> None:
-    path = store_path(stage, baseline, setting, root)
+def report(
+    stage: str, baseline: str, setting: Setting, summary: StageSummary, root: str | None, seed: int | None = None
+) -> None:
+    path = store_path(stage, baseline, setting, root, seed=seed)
     print(f"{stage} {baseline}/{setting.value}: {summary} -> {path}")
     for name, error in list(summary.failures.items())[:SHOWN_FAILURES]:
         print(f"  failed {name}: {error}", file=sys.stderr)
@@ -202,6 +209,11 @@ def add_extract_arguments(parser: argparse.ArgumentParser) -> None:
         help="descriptions from the results store or the released files (auto: store first)",
     )
     parser.add_argument("--input", help="descriptions file instead (.csv name+description, .jsonl, .npz)")
+    parser.add_argument(
+        "--repeats", type=int,
+        help="K sampled runs (a sampling preset such as paper), seeds --seed (default 0) to --seed+K-1, "
+        "each in its own store file <setting>.seed-<s>.jsonl; `ovmer score` reports their spread",
+    )
     _add_backend_arguments(parser, ["cpu", *sorted(BACKENDS)], "cpu")
     _add_run_arguments(parser)
 
@@ -210,15 +222,25 @@ def main_extract(args: argparse.Namespace) -> int:
     baselines, settings = _baselines(args.baseline), _settings(args.setting)
     if args.input and len(baselines) * len(settings) != 1:
         raise OvmerError("--input holds one file of descriptions; name exactly one --baseline and --setting")
-    totals = StageSummary()
+    totals, runs = StageSummary(), 0
     for baseline in baselines:
         for setting in settings:
-            summary = run_extract(
-                baseline, setting, source=args.source, descriptions=args.input, **stage_options(args)
-            )
-            report("extract", baseline, setting, summary, args.output)
-            totals.add(summary)
-    return _finish(totals, len(baselines) * len(settings))
+            if args.repeats is None:
+                summaries = {None: run_extract(
+                    baseline, setting, source=args.source, descriptions=args.input, **stage_options(args)
+                )}
+            else:
+                options = stage_options(args)
+                sampling = options.pop("settings", None)
+                summaries = run_extract_repeats(
+                    baseline, setting, repeats=args.repeats, seed=args.seed or 0, settings=sampling,
+                    source=args.source, descriptions=args.input, **options,
+                )
+            for seed, summary in summaries.items():
+                report("extract", baseline, setting, summary, args.output, seed=seed)
+                totals.add(summary)
+                runs += 1
+    return _finish(totals, runs)
 
 
 # --- group ---------------------------------------------------------------------------------------

@@ -20,6 +20,12 @@ from ovmer.messages import text_messages as conversation_dicts
 __all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "Role",
            "conversation_dicts"]
 
+# What to do about a model whose tokenizer has no chat template (a base model).
+NO_CHAT_TEMPLATE_FIX = (
+    "use an instruction-tuned (chat) model, or give this one a template: a chat_template.jinja file in "
+    "its folder (or chat_template in tokenizer_config.json)"
+)
+
 # One conversation's result: the reply text, or the exception that stopped it.
 Outcome = str | BaseException
 Conversation = Sequence[ChatMessage]
@@ -47,6 +53,13 @@ class LLMBackend(ABC):
     @property
     def revision(self) -> str | None:
         return None
+
+    def key_fields(self) -> dict[str, Any]:
+        """What replies depend on besides the model, revision, prompt and settings (e.g. a dtype).
+
+        Added to every store key of this backend; empty by default, which leaves the key as it was.
+        """
+        return {}
 
     def run_info(self) -> dict[str, Any]:
         """What to record with each result besides the key (endpoint, device, dtype...)."""

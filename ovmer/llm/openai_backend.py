@@ -87,8 +87,10 @@ class OpenAIBackend(LLMBackend):
         body: dict[str, Any] = {
             "model": self.model,
             "messages": to_openai_messages(conversation),
-            "max_tokens": settings.max_new_tokens,
+            "max_tokens": settings.token_limit,
         }
+        if settings.stop_strings:
+            body["stop"] = list(settings.stop_strings)
         if settings.do_sample:
             body.update(temperature=settings.temperature, top_p=settings.top_p)
             if settings.seed is not None:
@@ -99,7 +101,7 @@ class OpenAIBackend(LLMBackend):
             body["repetition_penalty"] = settings.repetition_penalty
         return body
 
-    def _post_once(self, payload: bytes) -> str:
+    def _post_once(self, payload: bytes, stop: Sequence[str] = ()) -> str:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if self.api_key:
             headers["Authorization"] = f"Bearer {self.api_key}"
@@ -121,7 +123,7 @@ class OpenAIBackend(LLMBackend):
             raise _Retryable(f"cannot connect ({exc.reason})") from exc
         except (ConnectionError, OSError) as exc:
             raise _Retryable(f"connection failed ({exc})") from exc
-        return _reply_text(body)
+        return _reply_text(body, stop)
 
     def complete(self, conversation: Sequence[ChatMessage], settings: GenerationSettings) -> str:
         """One conversation, with retries; :class:`LLMError` naming the endpoint if all attempts fail."""
@@ -129,7 +131,7 @@ class OpenAIBackend(LLMBackend):
         attempts = self.max_retries + 1
         for attempt in range(attempts):
             try:
-                return self._post_once(payload)
+                return settings.cut_at_stop(self._post_once(payload, settings.stop_strings))
             except _Retryable as exc:
                 if attempt + 1 == attempts:
                     raise LLMError(f"{self.url}: {exc} (after {attempts} attempt(s))") from exc
@@ -171,8 +173,12 @@ def _retry_after(value: str | None) -> float | None:
         return None  # an HTTP date; fall back to our own backoff
 
 
-def _reply_text(body: bytes) -> str:
-    """``choices[0].message.content`` of a chat-completions reply; malformed replies are retryable."""
+def _reply_text(body: bytes, stop: Sequence[str] = ()) -> str:
+    """``choices[0].message.content`` of a chat-completions reply; malformed replies are retryable.
+
+    A server leaves out the stop string it stopped at; vLLM's names it (``stop_reason``) and it is
+    put back, so that the reply reads as the other backends return it.
+    """
     excerpt = body[:200].decode("utf-8", errors="replace")
     try:
         data = json.loads(body)
@@ -186,4 +192,7 @@ def _reply_text(body: bytes) -> str:
         return ""
     if not isinstance(content, str):
         raise _Retryable(f"reply content is {type(content).__name__}, not text: {excerpt!r}")
+    stopped_at = data["choices"][0].get("stop_reason")
+    if isinstance(stopped_at, str) and stopped_at in stop:
+        content += stopped_at
     return content.strip()

@@ -1,4 +1,13 @@
-"""Generation settings and the named presets every stage records with its results."""
+"""Generation settings and the named presets every stage records with its results.
+
+Two fields may be left to the stage: ``max_new_tokens`` and ``stop``. ``None``
+means "the stage's default" (:class:`ReplyLimit`): the extract and group stages
+ask for one bracketed list, so by default their replies stop right after its
+closing bracket and have a small token budget; every other use gets 512 tokens
+and no stop string. An explicit value (``--max-new-tokens``, ``stop=()``) always
+wins, and the ``paper`` preset spells out the authors' settings (512 tokens, no
+stop), so its replies and keys are what they always were.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,23 @@ from typing import Any
 from ovmer.errors import OvmerError
 from ovmer.registry import Registry
 
+DEFAULT_MAX_NEW_TOKENS = 512
+
+
+@dataclass(frozen=True)
+class ReplyLimit:
+    """How long a stage's replies need to be: at most ``max_new_tokens``, ending at the first ``stop`` string.
+
+    A stop string is kept in the reply, so a complete reply reads the same whether or not
+    generation stopped there.
+    """
+
+    max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
+    stop: tuple[str, ...] = ()
+
+
+NO_LIMIT = ReplyLimit()
+
 
 @dataclass(frozen=True)
 class GenerationSettings:
@@ -16,17 +42,20 @@ class GenerationSettings:
 
     ``do_sample=False`` means greedy decoding; temperature and top_p are then
     ignored by the backends (an OpenAI-style server is sent temperature 0).
+    ``max_new_tokens`` and ``stop`` left at ``None`` take the stage's
+    :class:`ReplyLimit` (:meth:`resolved`).
     """
 
     do_sample: bool = False
     temperature: float = 1.0
     top_p: float = 1.0
     repetition_penalty: float = 1.0
-    max_new_tokens: int = 512
+    max_new_tokens: int | None = None
     seed: int | None = None
+    stop: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
-        if self.max_new_tokens < 1:
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise OvmerError(f"max_new_tokens must be at least 1, got {self.max_new_tokens}")
         if self.do_sample and self.temperature <= 0:
             raise OvmerError(f"sampling needs a positive temperature, got {self.temperature}")
@@ -34,10 +63,48 @@ class GenerationSettings:
             raise OvmerError(f"top_p must lie in (0, 1], got {self.top_p}")
         if self.repetition_penalty <= 0:
             raise OvmerError(f"repetition_penalty must be positive, got {self.repetition_penalty}")
+        if self.stop is not None:
+            if isinstance(self.stop, str) or not all(isinstance(s, str) and s for s in self.stop):
+                raise OvmerError(f"stop must be a sequence of non-empty strings, got {self.stop!r}")
+            object.__setattr__(self, "stop", tuple(self.stop))
+
+    def resolved(self, limit: ReplyLimit = NO_LIMIT) -> GenerationSettings:
+        """These settings with the fields left to the stage filled from ``limit``."""
+        return dataclasses.replace(
+            self,
+            max_new_tokens=limit.max_new_tokens if self.max_new_tokens is None else self.max_new_tokens,
+            stop=limit.stop if self.stop is None else self.stop,
+        )
+
+    @property
+    def token_limit(self) -> int:
+        return DEFAULT_MAX_NEW_TOKENS if self.max_new_tokens is None else self.max_new_tokens
+
+    @property
+    def stop_strings(self) -> tuple[str, ...]:
+        return self.stop or ()
+
+    def cut_at_stop(self, text: str) -> str:
+        """``text`` up to and including its first stop string (all of it when none occurs).
+
+        Backends stop on a token that completes a stop string, which may run past it
+        (``"]."``); cutting here makes every backend return the same reply.
+        """
+        ends = [text.find(s) + len(s) for s in self.stop_strings if s in text]
+        return text[: min(ends)] if ends else text
 
     def as_dict(self) -> dict[str, Any]:
-        """The canonical form that enters store keys: greedy runs drop the unused sampling knobs."""
+        """The canonical form that enters store keys: greedy runs drop the unused sampling knobs.
+
+        Stop strings appear only when there are some, so settings without them keep the
+        keys they always had.
+        """
         data = dataclasses.asdict(self)
+        data["max_new_tokens"] = self.token_limit
+        if self.stop_strings:
+            data["stop"] = list(self.stop_strings)
+        else:
+            data.pop("stop")
         if not self.do_sample:
             data.pop("temperature")
             data.pop("top_p")
@@ -52,12 +119,14 @@ class GenerationSettings:
 PRESETS: Registry[GenerationSettings] = Registry("generation preset", GenerationSettings)
 PRESETS.register(
     "deterministic", GenerationSettings(),
-    "greedy decoding: the same prompt gives the same reply on the same backend",
+    "greedy decoding: the same prompt gives the same reply on the same backend; "
+    "label lists stop at their closing bracket",
 )
 PRESETS.register(
     "paper",
-    GenerationSettings(do_sample=True, temperature=0.7, top_p=0.8, repetition_penalty=1.05, max_new_tokens=512),
-    "the released AffectGPT/MERTools code's vLLM sampling settings",
+    GenerationSettings(do_sample=True, temperature=0.7, top_p=0.8, repetition_penalty=1.05, max_new_tokens=512,
+                       stop=()),
+    "the released AffectGPT/MERTools code's vLLM sampling settings (512 new tokens, no stop strings)",
 )
 DEFAULT_PRESET = "deterministic"
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from ovmer.keys import llm_key, rule_key
 from ovmer.llm.client import LLMBackend, LLMError
-from ovmer.llm.presets import GenerationSettings
+from ovmer.llm.presets import NO_LIMIT, GenerationSettings, ReplyLimit
 from ovmer.llm.registry import resolve_backend
 from ovmer.messages import ChatMessage
 from ovmer.prompts import PromptTemplate
@@ -57,7 +57,12 @@ def run_text_stage(
     progress: bool = True,
     meta: dict[str, Any] | None = None,
 ) -> StageSummary:
-    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts."""
+    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts.
+
+    Settings that leave ``max_new_tokens`` or ``stop`` to the stage get the general defaults
+    here (512 tokens, no stop); :meth:`TextStage.open` fills in a stage's own first.
+    """
+    settings = settings.resolved()
     summary = StageSummary()
     base_meta = dict(meta or {})
 
@@ -137,11 +142,18 @@ class TextStage:
         prompt: PromptTemplate,
         settings: GenerationSettings,
         store_root: str | os.PathLike[str] | None,
+        reply: ReplyLimit = NO_LIMIT,
+        store_seed: int | None = None,
     ) -> TextStage:
-        """Resolve ``backend``, bind it to ``stage``/``baseline``/``setting`` and point at that store file."""
+        """Resolve ``backend``, bind it to ``stage``/``baseline``/``setting`` and point at that store file.
+
+        ``reply`` is the stage's reply limit, for settings that leave it to the stage;
+        ``store_seed`` writes the seed's own store file (a repeated run, see :func:`store_path`).
+        """
         llm = resolve_backend(backend, model, **(backend_options or {}))
         llm.bind(stage, baseline, setting)
-        return cls(stage, ResultsStore(store_path(stage, baseline, setting, store_root)), llm, prompt, settings)
+        path = store_path(stage, baseline, setting, store_root, seed=store_seed)
+        return cls(stage, ResultsStore(path), llm, prompt, settings.resolved(reply))
 
     def key(self, messages: Sequence[ChatMessage]) -> str:
         """The store key of a call with ``messages`` (see :func:`llm_key`)."""

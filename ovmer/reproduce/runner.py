@@ -31,6 +31,7 @@ from ovmer.reproduce.record import read_records
 from ovmer.reproduce.selection import default_baselines
 from ovmer.reproduce.sources import ModuleGraph
 from ovmer.reproduce.steps import STEPS, RunSummary, StepPlan, StepRun, run_steps
+from ovmer.scoring.variance import repeat_files
 from ovmer.settings import ALL_SETTINGS
 from ovmer.store import store_path
 
@@ -85,7 +86,8 @@ def plan_reproduction(options: ReproduceOptions) -> tuple[ReproduceLayout, list[
             label_files,
         )
     )
-    plans.append(StepPlan(STEPS.get("05_tables"), {"smoke": options.smoke}, (layout.scores,)))
+    plans.append(StepPlan(STEPS.get("05_tables"), {"smoke": options.smoke},
+                          (layout.scores, *repeat_files(layout.root))))
     # absolute: the kernel's working directory is notebooks/, not the caller's
     figures = {"figures_dir": str(layout.figures.resolve())} if options.figures_dir else {}
     plans.append(StepPlan(STEPS.get("06_figures"), {"smoke": options.smoke, **figures}, (layout.scores,)))

@@ -13,6 +13,7 @@ from ovmer.scoring.files import find_label_files, score_file
 from ovmer.scoring.mapping import METRIC_NAMES
 from ovmer.scoring.metrics import DEFAULT_PARSER, LABEL_PARSERS, M_AVG, ScoreReport, read_ground_truth_csv
 from ovmer.scoring.resources import load_resources
+from ovmer.scoring.variance import format_spreads, repeat_spreads
 from ovmer.store.jsonl import stage_of_path
 
 
@@ -26,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--gt", metavar="CSV", help="ground truth CSV (name, openset); default: OV-MERD's")
     parser.add_argument(
-        "--json", action="store_true", help="print a JSON list, one object per file (fractions)"
+        "--json", action="store_true",
+        help="print a JSON list, one object per file (fractions), then one per group of repeated extraction "
+        "runs (kind: repeats)"
     )
     parser.add_argument(
         "--missing-as-empty",
@@ -107,8 +110,13 @@ def main(args: argparse.Namespace) -> int:
             )
         for warning in caught:
             print(f"ovmer score: warning: {warning.message}", file=sys.stderr)
+    # Repeated extraction runs (`ovmer extract --repeats`) also get their spread across runs.
+    spreads = repeat_spreads(reports, ground_truth, parser=args.parser, resources=resources,
+                             missing_as_empty=args.missing_as_empty)
     if args.json:
-        print(json.dumps([report.to_dict() for report in reports], indent=2))
+        print(json.dumps([report.to_dict() for report in reports] + [s.to_dict() for s in spreads], indent=2))
     else:
         print(format_table(reports))
+        if spreads:
+            print(f"\n{format_spreads(spreads)}")
     return 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 import warnings
 from collections.abc import Iterator
@@ -68,14 +69,28 @@ def store_path(
     setting: Setting | str,
     root: str | os.PathLike[str] | None = None,
     shard: tuple[int, int] | None = None,
+    seed: int | None = None,
 ) -> Path:
-    """``<root>/store/<stage>/<baseline>/<setting>[.shard-i-of-n].jsonl``."""
+    """``<root>/store/<stage>/<baseline>/<setting>[.seed-s][.shard-i-of-n].jsonl``.
+
+    ``seed`` names one of several sampled runs of the same stage (``ovmer extract --repeats``).
+    """
     if stage not in STAGES:
         raise OvmerError(f"unknown stage {stage!r}; stages are {', '.join(STAGES)}")
     base = Path(root) if root is not None else output_dir()
     setting_name = Setting.parse(setting).value
-    suffix = f".shard-{shard[0]}-of-{shard[1]}" if shard else ""
+    suffix = f".seed-{seed}" if seed is not None else ""
+    suffix += f".shard-{shard[0]}-of-{shard[1]}" if shard else ""
     return base / "store" / stage / baseline / f"{setting_name}{suffix}.jsonl"
+
+
+_SEED_IN_NAME = re.compile(r"\.seed-(\d+)(?:\.|$)")
+
+
+def seed_of_path(path: str | os.PathLike[str]) -> int | None:
+    """The seed of a repeated run's store file (``S2.seed-3.jsonl`` -> 3), else None."""
+    match = _SEED_IN_NAME.search(Path(path).name)
+    return int(match.group(1)) if match else None
 
 
 def stage_of_path(path: str | os.PathLike[str]) -> str | None:

@@ -84,7 +84,7 @@ def test_every_name_table_is_a_registry_with_its_base_class() -> None:
                            (PRESETS, GenerationSettings), (BASELINES, BaselineSpec)):
         assert isinstance(registry, Registry) and registry.base is base
     assert sorted(BACKENDS) == ["openai", "replay", "transformers", "vllm"]
-    assert sorted(ASR_BACKENDS) == ["whisper", "whisperx"]
+    assert sorted(ASR_BACKENDS) == ["faster-whisper", "whisper", "whisperx"]
     assert set(ADAPTERS) == {name for name in BASELINES if BASELINES[name].run == "native"}
     assert "deterministic" in PRESETS.listing() and PRESETS["paper"].do_sample
 

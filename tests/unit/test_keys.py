@@ -113,6 +113,9 @@ def test_llm_stage_keys(inputs: tuple[Path, Path], stage: str, preset: str) -> N
         model_id = "tiny"
         revision = folder_fingerprint(model)
 
+        def key_fields(self) -> dict:
+            return {}
+
     values = {"extract": {"description": "He smiles {x}."}, "merge": {"description": "d", "subtitle": "s"},
               "group": {"labels": "[happy, sad]"}}[stage]
     prompt = load_prompt(stage)
