@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: the CPU wheel, so nothing pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[notebooks,models,dev]"
+	$(BIN)/python -m pip install -q -e ".[notebooks,models,distributed,dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name ovmer --display-name "Python (ovmer)" >/dev/null
 	touch $(STAMP)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from ovmer.data import load_ovmerd
 from ovmer.data.name_values import PREDICTION_FILES, read_name_values
+from ovmer.engines import Engine
 from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.llm.client import LLMBackend
@@ -75,6 +76,7 @@ def run_group(
     batch_size: int = 8,
     progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Group each sample's ground-truth and predicted labels into synonym groups.
 
@@ -127,7 +129,7 @@ def run_group(
 
     summary = job.run(
         tasks, parse, batch_size=batch_size, progress=progress,
-        meta={"baseline": baseline, "setting": setting.value},
+        meta={"baseline": baseline, "setting": setting.value}, engine=engine,
     )
     summary.skipped += summary_skipped
     # Fill the cache from the store, so finished replies reach it even after an interrupted run.

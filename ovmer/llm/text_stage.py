@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ovmer.engines import Engine, StageWork, resolve_engine, run_work
 from ovmer.keys import llm_key, rule_key
 from ovmer.llm.client import LLMBackend, LLMError
 from ovmer.llm.presets import GenerationSettings
@@ -24,7 +25,7 @@ from ovmer.prompts import PromptTemplate
 from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
 from ovmer.store.runner import WorkItem
 
-__all__ = ["BatchResults", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
+__all__ = ["BatchResults", "GenerateWorker", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
            "run_text_stage"]
 
 Parser = Callable[[str, str], Any]  # (raw reply, sample name) -> parsed value
@@ -56,8 +57,13 @@ def run_text_stage(
     batch_size: int = 8,
     progress: bool = True,
     meta: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
-    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts."""
+    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts.
+
+    The LLM calls run on ``engine`` (``local`` by default, or ``ray``: replicas of the backend on a
+    Ray cluster); the tasks settled by a rule are recorded here either way.
+    """
     summary = StageSummary()
     base_meta = dict(meta or {})
 
@@ -77,9 +83,32 @@ def run_text_stage(
     llm_tasks = [t for t in tasks if t.rule is None]
     items = [WorkItem(t.name, llm_key(stage, backend, prompt, t.messages, settings), t) for t in llm_tasks]
 
-    def batch(chunk: Sequence[WorkItem]) -> BatchResults:
-        outcomes = backend.generate_outcomes(
-            [list(item.payload.messages) for item in chunk], settings, names=[item.name for item in chunk]
+    llm_meta = {
+        **base_meta,
+        **backend.run_info(),
+        **prompt.identity(),
+        "settings": settings.as_dict(),
+    }
+
+    work = StageWork(GenerateWorker(backend, settings, parse), batch_size=max(1, batch_size))
+    summary.add(run_work(store, items, work, resolve_engine(engine), desc=stage, progress=progress, meta=llm_meta))
+    return summary
+
+
+@dataclass
+class GenerateWorker:
+    """A text stage's work on a chunk: one batched call of the backend, each reply checked and parsed.
+
+    An engine may run a copy in another process (a Ray replica), where the backend loads its own model.
+    """
+
+    backend: LLMBackend
+    settings: GenerationSettings
+    parse: Parser
+
+    def __call__(self, chunk: Sequence[WorkItem]) -> BatchResults:
+        outcomes = self.backend.generate_outcomes(
+            [list(item.payload.messages) for item in chunk], self.settings, names=[item.name for item in chunk]
         )
         results: BatchResults = []
         for item, outcome in zip(chunk, outcomes, strict=True):
@@ -89,29 +118,10 @@ def run_text_stage(
                 results.append(LLMError(f"{item.name}: the model returned an empty reply"))
             else:
                 try:
-                    results.append((outcome, parse(outcome, item.name)))
+                    results.append((outcome, self.parse(outcome, item.name)))
                 except Exception as exc:  # keep the raw text visible in the error record
                     results.append(LLMError(f"{item.name}: cannot parse the reply {outcome[:200]!r}: {exc}"))
         return results
-
-    llm_meta = {
-        **base_meta,
-        **backend.run_info(),
-        **prompt.identity(),
-        "settings": settings.as_dict(),
-    }
-
-    part = run_stage(
-        store,
-        items,
-        desc=stage,
-        progress=progress,
-        meta=llm_meta,
-        batch=batch,
-        batch_size=max(1, batch_size),
-    )
-    summary.add(part)
-    return summary
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,7 @@ class TextStage:
         batch_size: int = 8,
         progress: bool = True,
         meta: dict[str, Any] | None = None,
+        engine: str | Engine | None = None,
     ) -> StageSummary:
         """:func:`run_text_stage` of ``tasks`` with this run's store, backend, prompt and settings."""
         return run_text_stage(
@@ -168,4 +179,5 @@ class TextStage:
             batch_size=batch_size,
             progress=progress,
             meta=meta,
+            engine=engine,
         )

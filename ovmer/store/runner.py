@@ -65,9 +65,10 @@ def _one_by_one(compute: Callable[[WorkItem], Result], todo: Sequence[WorkItem])
         yield item, result
 
 
-def _in_batches(
+def in_batches(
     batch: Callable[[Sequence[WorkItem]], Sequence[Result]], todo: Sequence[WorkItem], size: int
 ) -> Iterator[tuple[WorkItem, Result]]:
+    """``batch`` of ``size`` items at a time, in order; a batch that raises gives each of its items the error."""
     for start in range(0, len(todo), size):
         chunk = todo[start : start + size]
         try:
@@ -115,7 +116,7 @@ def run_stage(
     if stream is not None:
         results: Iterable[tuple[WorkItem, Result]] = stream(todo)
     elif batch is not None:
-        results = _in_batches(batch, todo, max(1, batch_size))
+        results = in_batches(batch, todo, max(1, batch_size))
     elif compute is not None:
         results = _one_by_one(compute, todo)
     else:
@@ -163,7 +164,9 @@ def run_stage(
             waiting.pop(item.name, None)
             record(item, result)
             bar.update(1)
-            bar.set_postfix(failed=summary.failed + len(held), refresh=False)
+            # A stream may report its own state on the bar (the Ray engine: replicas alive).
+            fields = getattr(results, "progress_fields", dict)()
+            bar.set_postfix(failed=summary.failed + len(held), **fields, refresh=False)
         for item in waiting.values():  # a stream that ended without answering them
             record(item, SampleFailure(f"{item.name}: no result was produced for this sample"))
         release_held()
