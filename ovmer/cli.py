@@ -33,6 +33,7 @@ for _name, _module, _help in (
     ("extract", "ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
     ("group", "ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
     ("fit-extractor", "ovmer.extract.cpu.cli", "fit the model-free CPU label extractor on the released label pairs"),
+    ("explain-label", "ovmer.scoring.cli_explain", "show how the wheel metrics map a label: word forms, synonym runs, the wheel word chosen"),
     ("reproduce", "ovmer.reproduce.cli", "regenerate the paper's tables and figures by running the notebooks"),
 ):
     COMMANDS.register(_name, _module, _help)
