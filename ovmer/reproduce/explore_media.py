@@ -1,6 +1,6 @@
 """The clip of a sample, for the explorer: a strip of frames, an audio player and a waveform.
 
-Read from a MER2025-layout folder (``ovmer download mer2025``; :func:`ovmer.data.load_mer2025`)
+Read from a MER2025-layout folder (``ovmer download mer2025``; :func:`ovmer.data.mer2025.load_mer2025`)
 with the describe stage's PyAV readers, and rendered as self-contained HTML (PNG and WAV data
 URLs, an SVG waveform), so a saved notebook shows it without the files.
 """
