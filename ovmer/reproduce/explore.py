@@ -229,7 +229,7 @@ def explorer(
     pick_sample.add_class("ovmer-sample-picker")
     views = [widgets.Output(), widgets.Output(), widgets.Output()]
     tabs = widgets.Tab(children=views)
-    for i, title in enumerate(("sample", "compare baselines", "where baselines disagree")):
+    for i, title in enumerate(("sample", "compare", "disagreement")):
         tabs.set_title(i, title)
 
     def show(out: Any, make: Any) -> None:

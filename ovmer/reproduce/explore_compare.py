@@ -92,8 +92,8 @@ class CompareView:
         gt = " ".join(chip(label, value, HIT if value else DROPPED) for label, value in self.ground_truth)
         body = "".join(
             f'<tr class="ovmer-compare-row"><td><b>{esc(r.baseline)}</b></td><td>{_fmt(r.f)}</td>'
-            f"<td>{' '.join(chip(*item) for item in r.labels) or '-'}</td>"
-            f"<td><details><summary>{esc(r.description[:90])}{'…' if len(r.description) > 90 else ''}"
+            f"<td style=\"text-align:left\">{' '.join(chip(*item) for item in r.labels) or '-'}</td>"
+            f"<td style=\"text-align:left\"><details><summary>{esc(r.description[:90])}{'…' if len(r.description) > 90 else ''}"
             f"</summary>{esc(r.description)}</details></td></tr>"
             for r in self.rows
         )
@@ -104,7 +104,7 @@ class CompareView:
             f"{esc(self.metric)}</h4><p><b>Ground truth</b> (mapped: "
             f"{esc(', '.join(sorted({v for _, v in self.ground_truth if v})) or '-')}): {gt}</p>"
             f"<p>{legend}</p>"
-            '<table class="ovmer-compare"><tr><th>baseline</th><th>F</th><th>labels</th><th>description</th></tr>'
+            '<table class="ovmer-compare"><tr><th>baseline</th><th>F</th><th style="text-align:left">labels</th><th style="text-align:left">description</th></tr>'
             f"{body}</table>"
         )
 

@@ -55,8 +55,11 @@ def _with_interval(value: Any, low: Any, high: Any, digits: int) -> str:
 
 
 BEST_STYLE = "font-weight: bold; background-color: #dbeafe"
-CAPTION_STYLE = [{"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
-                                                   "padding-bottom: 0.4em; max-width: 70em"}]
+TABLE_STYLES = [
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
+                                     "padding-bottom: 0.4em; max-width: 70em"},
+    {"selector": "td", "props": "white-space: nowrap"},  # "47.22 [43.60, 50.80]" stays on one line
+]
 
 
 def styled_frame(table: Table) -> Any:
@@ -76,6 +79,9 @@ def styled_frame(table: Table) -> Any:
             shown[column] = frame[column]
     shown.index.name = table.index_label or frame.index.name
     styler = shown.style.format(lambda value: format_cell(value, table.digits))
+    text = [c for c in shown.columns if c not in combined and not pd.api.types.is_numeric_dtype(shown[c])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
     rows = [r for r in (table.best_rows or frame.index) if r in frame.index]
     for column in table.best:
         if column not in frame.columns:
@@ -84,7 +90,7 @@ def styled_frame(table: Table) -> Any:
         if values.notna().any():
             best = values[values == values.max()].index
             styler = styler.map(lambda _: BEST_STYLE, subset=pd.IndexSlice[list(best), [column]])
-    return (styler.set_caption(table.caption).set_table_styles(CAPTION_STYLE)
+    return (styler.set_caption(table.caption).set_table_styles(TABLE_STYLES)
             .set_uuid(table.name.replace(" ", "_")))
 
 
