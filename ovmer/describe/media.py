@@ -237,6 +237,9 @@ def load_faces(
         faces = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
         raise MediaError(f"{path}: not a readable .npy face stack ({exc})") from exc
+    if not isinstance(faces, np.ndarray):  # an npz archive under a .npy name
+        faces.close()
+        raise MediaError(f"{path}: an npz archive, not a .npy face stack")
     if faces.ndim != 4 or faces.shape[-1] != 3:
         raise MediaError(f"{path}: expected a (T, H, W, 3) face stack, got shape {faces.shape}")
     if faces.shape[0] == 0:
