@@ -81,6 +81,8 @@ def read_name_values(path: str | os.PathLike[str], spec: NameValueSpec, *, trust
     """name -> value of one file, read as ``spec`` says (``trust``: unpickle files not in the manifest)."""
     path = Path(path).expanduser()
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise OvmerError(f"{path}: is a folder, not a {spec.what}")
     if not path.is_file():
         raise OvmerError(f"{path}: no such {spec.what}")
     if suffix not in spec.suffixes:
