@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all venv vllm-venv assets test test-fast lint reproduce bench clean
+.PHONY: all venv vllm-venv assets test test-fast test-adversarial lint reproduce bench clean
 
 all: test
 
@@ -40,6 +40,10 @@ test: assets lint
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Damaged and hostile input for every command and reader, fuzzing, the store property test.
+test-adversarial: assets
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/adversarial
 
 # Options: SMOKE=1, EXTRACT_BACKEND=cpu|transformers|openai|..., LLM_MODEL=..., MERGE_BACKEND=...,
 # EXTRA_BASELINES="dir1 dir2" (your own describe outputs), FORCE=1 (ignore up-to-date stamps).

@@ -141,3 +141,12 @@ def test_llm_stage_keys(inputs: tuple[Path, Path], stage: str, preset: str) -> N
     prompt = load_prompt(stage)
     key = llm_key(stage, Backend(), prompt, prompt.messages(**values), get_preset(preset))  # type: ignore[arg-type]
     assert key == PINNED[f"llm/{stage}/{preset}"]
+
+
+def test_the_vllm_backend_records_the_model_files_revision(inputs: tuple[Path, Path]) -> None:
+    from ovmer.llm.vllm_backend import VLLMBackend
+
+    model, _ = inputs
+    assert VLLMBackend(str(model)).revision == folder_fingerprint(model)
+    assert VLLMBackend(str(model)).run_info()["revision"] == folder_fingerprint(model)
+    assert VLLMBackend("org/not-in-the-local-cache").revision is None  # a hub id with no cached snapshot
