@@ -31,23 +31,24 @@ class ReadError(OvmerError):
 
 
 @contextlib.contextmanager
-def reading(path: object, what: str) -> Iterator[None]:
+def reading(path: object, what: str, error: type[OvmerError] = ReadError) -> Iterator[None]:
     """Turn any failure of a third-party parser inside the block into one :class:`ReadError` line.
 
     Parsers (numpy's zip reader, pandas, openpyxl, zlib) raise an open-ended set of
     exception types on damaged input (``BadZipFile``, ``zlib.error``, ``EOFError``,
     ``UnicodeDecodeError``, ``KeyError`` ...); listing them one by one is how
     tracebacks slip through, so a reader wraps its parsing in this block.
-    :class:`OvmerError` passes through unchanged.
+    :class:`OvmerError` passes through unchanged; ``error`` is the type raised
+    (a media loader raises :class:`~ovmer.describe.media.MediaError`).
     """
     try:
         yield
     except OvmerError:
         raise
     except MemoryError as exc:
-        raise ReadError(f"{path}: cannot read {what} (too large to load into memory)") from exc
+        raise error(f"{path}: cannot read {what} (too large to load into memory)") from exc
     except Exception as exc:
-        raise ReadError(f"{path}: cannot read {what} ({describe_exception(exc)})") from exc
+        raise error(f"{path}: cannot read {what} ({describe_exception(exc)})") from exc
 
 
 def describe_exception(exc: BaseException, limit: int = 200) -> str:

@@ -90,17 +90,25 @@ def store_snapshot(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def finished_records(root: Path) -> dict[tuple[str, str], list[tuple[str, Any]]]:
-    """(store file, sample) -> every ok record's (key, value) in file order, read line by line."""
-    out: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+def ok_lines(path: Path) -> list[tuple[str, str, str]]:
+    """(name, key, value as canonical JSON) of every ok line of a store file, in file order."""
+    out = []
+    for line in path.read_bytes().split(b"\n"):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(data, dict) and data.get("status") == "ok":
+            out.append((data["name"], data["key"], json.dumps(data["value"], sort_keys=True)))
+    return out
+
+
+def finished_records(root: Path) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(store file, sample) -> every ok record's (key, value JSON) in file order."""
+    out: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for path in sorted(root.rglob("*.jsonl")) if root.exists() else []:
-        for line in path.read_bytes().split(b"\n"):
-            try:
-                data = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and data.get("status") == "ok":
-                out.setdefault((str(path.relative_to(root)), data["name"]), []).append((data["key"], data["value"]))
+        for name, key, value in ok_lines(path):
+            out.setdefault((str(path.relative_to(root)), name), []).append((key, value))
     return out
 
 

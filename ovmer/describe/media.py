@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ovmer.describe.adapter import FramePolicy
-from ovmer.errors import OvmerError
+from ovmer.errors import OvmerError, reading
 from ovmer.keys import file_identity
 from ovmer.messages import AUDIO_SAMPLE_RATE, AudioPart, VideoPart
 
@@ -109,14 +109,8 @@ def _media_errors(loader: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(loader)
     def guarded(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> T:
-        try:
+        with reading(path, "as media", MediaError):
             return loader(path, *args, **kwargs)
-        except MediaError:
-            raise
-        except MemoryError as exc:
-            raise MediaError(f"{path}: cannot be decoded (it would not fit in memory)") from exc
-        except Exception as exc:
-            raise MediaError(f"{path}: cannot be decoded ({type(exc).__name__}: {exc})") from exc
 
     return guarded
 

@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from adversarial_helpers import ok_lines
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -34,19 +35,6 @@ from ovmer.store.runner import WorkItem
 NAMES = ["sample_00000000", "sample_00000007", "sample_00000021", "sample_00000033", "sample_00000039",
          "sample_00000055"]
 REPLIES = ["[happy, relaxed]", "[angry]", "Output: [worried, sad]", "Sorry, I cannot help with that.", "[]"]
-
-
-def ok_lines(path: Path) -> list[tuple[str, str, str]]:
-    """(name, key, value as JSON) of every ok line of a store file, in order."""
-    out = []
-    for line in path.read_bytes().split(b"\n"):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(data, dict) and data.get("status") == "ok":
-            out.append((data["name"], data["key"], json.dumps(data["value"], sort_keys=True)))
-    return out
 
 
 class StoreCommands(RuleBasedStateMachine):
