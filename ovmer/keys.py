@@ -129,13 +129,22 @@ def model_revision(model: str) -> str | None:
     folder = Path(model).expanduser()
     if folder.is_dir():
         return folder_fingerprint(folder)
+    snapshot = hub_snapshot(model)
+    return folder_fingerprint(snapshot) if snapshot is not None else None
+
+
+def hub_snapshot(repo_id: str) -> Path | None:
+    """The folder of a hub model's snapshot in the default Hugging Face cache, without any network call.
+
+    None when it is not cached, when ``repo_id`` is no hub id, or without ``huggingface_hub``.
+    """
     try:
         from huggingface_hub import try_to_load_from_cache
 
-        config = try_to_load_from_cache(model, "config.json")
-    except Exception:  # not a hub id, or no hub library: the revision is unknown
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # ImportError, or a name the hub library refuses as a repo id
         return None
-    return folder_fingerprint(Path(config).parent) if isinstance(config, str) else None
+    return Path(found).parent if isinstance(found, str) else None
 
 
 # --------------------------------------------------------------------------- keys

@@ -39,6 +39,9 @@ BREAK_POINTS = {
     "group": ("ovmer.llm.cli", "run_group", ("--backend", "replay", "--baseline", "Otter")),
     "fit-extractor": ("ovmer.extract.cpu.training", "fit_released", ("--quiet",)),
     "reproduce": ("ovmer.reproduce.cli", "run_reproduction", ("--smoke", "--no-fetch")),
+    "download": ("ovmer.hub.cli", "download_mer2025", ("mer2025",)),
+    "download-model": ("ovmer.hub.cli", "download_model", ("Video-LLaVA",)),
+    "explain-label": ("ovmer.scoring.cli_explain", "explain_label", ("happy",)),
 }
 
 
