@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from ovmer.store.jsonl import ResultsStore
-from ovmer.store.runner import Result, SampleFailure, StageSummary, WorkItem, run_stage
+from ovmer.store.runner import Result, SampleFailure, StageSummary, WorkItem, failure_message, run_stage
 
 # A worker: one result (or exception) per item of the chunk, in order. It is called in whatever process
 # the engine chooses (this one, or a Ray actor holding its own copy), so it must be picklable and load
@@ -68,13 +68,16 @@ def each_sample(compute: Callable[[WorkItem], Result], chunk: Sequence[WorkItem]
 
 
 def portable(result: Result) -> Result:
-    """``result`` with an exception replaced by a :class:`SampleFailure` of the same recorded text.
+    """``result`` with an exception replaced by a :class:`SampleFailure` that records the same.
 
     Results cross process boundaries (Ray); an exception type that cannot be pickled or imported there
-    would sink the whole chunk, so it travels as the exact message :func:`run_stage` would record.
+    would sink the whole chunk, so it travels as the exact message :func:`run_stage` would record,
+    with the reply text it carried (``raw``), which the error record keeps.
     """
     if isinstance(result, BaseException) and not isinstance(result, SampleFailure):
-        return SampleFailure(f"{type(result).__name__}: {result}")
+        failure = SampleFailure(failure_message(result))
+        failure.raw = getattr(result, "raw", None)
+        return failure
     return result
 
 

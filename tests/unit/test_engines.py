@@ -75,6 +75,10 @@ def test_a_replica_turns_results_into_what_the_local_runner_records() -> None:
     assert [str(r) for r in Replica(lambda chunk: [], cwd="").run(items("x"))] == [
         "the worker returned 0 results for 1 samples"]
     assert portable(SampleFailure("as is")).args == ("as is",) and portable(("raw", 1)) == ("raw", 1)
+    from ovmer.llm.client import ReplyError
+
+    rejected = portable(ReplyError("s1: cannot parse the reply", raw="I cannot help with that"))
+    assert (str(rejected), rejected.raw) == ("ReplyError: s1: cannot parse the reply", "I cannot help with that")
 
 
 def test_ray_engine_checks_its_placement_options() -> None:
