@@ -25,6 +25,7 @@ for _name, _module, _help in (
     ("import-released", "ovmer.store.cli", "import the authors' released outputs into the results store"),
     ("export", "ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
     ("score", "ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
+    ("check-submission", "ovmer.scoring.cli_submission", "check a MER2025/MER2026 Track 2 -openset.npz against the candidate list"),
     ("describe", "ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),
     ("describe-merge", "ovmer.describe.cli", "merge describe shards into one store file, checking full coverage"),
     ("baselines", "ovmer.describe.cli_baselines", "list the baseline MLLMs: modalities, frames, checkpoint, run mode"),
