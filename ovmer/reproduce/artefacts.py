@@ -208,6 +208,7 @@ for _name, _kind, _builder, _inputs, _help in (
     ("table3_coverage", TABLE, "ovmer.reproduce.tables:vocabulary_coverage", ("ground_truth", "resources"), "table 3c: ground truth covered by each wheel vocabulary"),
     ("table4_diagnostics", TABLE, "ovmer.reproduce.tables:diagnostics", ("scores",), "table 4: empty predictions, labels per prediction, labels each metric drops"),
     ("table5_gpt_grouping", TABLE, "ovmer.reproduce.tables:gpt_grouping", ("ground_truth",), "table 5: the GPT-grouping metric, published vs recomputed"),
+    ("table6_protocols", TABLE, "ovmer.reproduce.tables:protocols", ("scores",), "table 6: every baseline x setting under each scoring protocol (AffectGPT, MER2025/2026, hit rate)"),
     ("labels_per_sample", FIGURE, "ovmer.reproduce.figures:labels_per_sample", ("ground_truth",), "histogram of ground-truth labels per sample"),
     ("top_labels", FIGURE, "ovmer.reproduce.figures:top_labels", ("ground_truth",), "the most frequent ground-truth labels"),
     ("emotion_wheels", FIGURE, "ovmer.reproduce.figures:emotion_wheels", ("wheels",), "the five emotion wheels as nested rings"),
@@ -215,5 +216,6 @@ for _name, _kind, _builder, _inputs, _help in (
     ("ablation", FIGURE, "ovmer.reproduce.figures:ablation", ("scores",), "M-avg per baseline in S0/S1/S2 with 95% intervals"),
     ("metric_correlation", FIGURE, "ovmer.reproduce.figures:metric_correlation", ("scores",), "Pearson correlation between the metrics"),
     ("description_lengths", FIGURE, "ovmer.reproduce.figures:description_lengths", ("descriptions",), "words per description, references and baselines"),
+    ("protocol_ranking", FIGURE, "ovmer.reproduce.figures:protocol_ranking", ("scores",), "the S2 rank of each baseline under each scoring protocol"),
 ):
     register_artefact(_name, _kind, _builder, _inputs, _help)
