@@ -56,7 +56,7 @@ def _new_figure(width: float, height: float) -> tuple[Figure, Any]:
     return fig, ax
 
 
-def _slant_crowded_labels(ax: Any, most_upright: int = 8) -> None:
+def slant_crowded_labels(ax: Any, most_upright: int = 8) -> None:
     """Slant the x labels of a full-width axis once there are more than ``most_upright`` of them."""
     labels = ax.get_xticklabels()
     if len(labels) > most_upright:
@@ -206,7 +206,7 @@ def ablation(*, scores: ScoreTable) -> Figure:
             ax.errorbar(x, value, yerr=[[value - rows.at[baseline, "low"]], [rows.at[baseline, "high"] - value]],
                         fmt="none", ecolor="black", elinewidth=0.6, capsize=1.5)
     ax.set(xlabel="", ylabel="M-avg (F, x100)")
-    _slant_crowded_labels(ax)
+    slant_crowded_labels(ax)
     ax.set_ylim(0, data["high"].max(skipna=True) * 1.12 if data["high"].notna().any() else None)
     ax.legend(title="setting", ncols=3, loc="upper left", frameon=False)
     ax.set_title("S0: video/audio only; S1: subtitle in the prompt; S2: clue merging (95% bootstrap intervals)")
@@ -245,7 +245,7 @@ def description_lengths(*, descriptions: pd.DataFrame) -> Figure:
     median = float(reference["words"].median())
     ax.axhline(median, color="black", linestyle="--", linewidth=0.8, label=f"reference (median {median:.0f})")
     ax.set(xlabel="", ylabel="words per description")
-    _slant_crowded_labels(ax)
+    slant_crowded_labels(ax)
     ax.legend(title=None, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     ax.set_ylim(0, float(data["words"].max()) * 1.03)
     return fig

@@ -132,8 +132,10 @@ def ew_comparison(*, scores: ScoreTable) -> Table:
                "exactly), the paper's published value and the difference ours - paper (Δ); GPT is the paper's "
                "GPT-3.5-grouping metric. PCC: Pearson correlation over systems of each column with the paper's "
                "GPT column, from the paper's values and from ours.")
+    ours_rows = tuple(row for row in wide.index if row.endswith("(ours)"))
     return Table("table1_ew_s2", caption, wide, digits=2, index_label="system",
-                 note=f"{delta_summary(long)} {SAMPLED_RUN_NOTE}", csv_frame=long)
+                 note=f"{delta_summary(long)} {SAMPLED_RUN_NOTE}", csv_frame=long, best=EW_COLUMNS,
+                 best_rows=ours_rows)
 
 
 def ew_summary(*, scores: ScoreTable) -> Table:
@@ -145,7 +147,8 @@ def ew_summary(*, scores: ScoreTable) -> Table:
     summary["Δ M-avg"] = summary[M_AVG] - summary["paper M-avg"]
     caption = "Table 1 (summary): S2 EW scores (F x100), M-avg beside the paper's and the difference"
     return Table("table1_summary", caption, summary, digits=2, index_label="baseline",
-                 note=f"{delta_summary(table1_long(ours))} {SAMPLED_RUN_NOTE}")
+                 note=f"{delta_summary(table1_long(ours))} {SAMPLED_RUN_NOTE}",
+                 best=(*SUMMARY_SHORT.values(), M_AVG))
 
 
 # -- table 2 ------------------------------------------------------------------------------------
@@ -173,7 +176,8 @@ def ablation(*, scores: ScoreTable) -> Table:
     caption = (f"Table 2. Ablation over S0 (no subtitle), S1 (subtitle in the prompt), S2 (clue merging): M-avg "
                f"(x100) with its 95% bootstrap interval ({n_boot} draws) and the mean precision, recall and "
                "F of the ten M3 metrics.")
-    return Table("table2_ablation", caption, frame, digits=2, index_label="baseline setting")
+    return Table("table2_ablation", caption, frame, digits=2, index_label="baseline setting",
+                 best=("M-avg", "M3 precision", "M3 recall", "M3 F"), intervals=(("M-avg", "95% low", "95% high"),))
 
 
 # -- table 6 ------------------------------------------------------------------------------------
@@ -215,7 +219,8 @@ def protocols(*, scores: ScoreTable) -> Table:
                "skipped). AffectGPT L1/L2: MER-UniBench's EW score, the mean over the five wheels of F "
                "(precision, recall) at level 1 or 2. MER2025 T2: the mean of the L1 and L2 F; MER2026 T2: the "
                "L1 F. Only the OV-MER protocol is published for these files.")
-    return Table("table6_protocols", caption, frame, digits=2, index_label="baseline setting")
+    return Table("table6_protocols", caption, frame, digits=2, index_label="baseline setting",
+                 best=tuple(frame.columns))
 
 
 # -- table 3 ------------------------------------------------------------------------------------
