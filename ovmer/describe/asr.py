@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
 
+from ovmer.data.csvfile import read_csv_columns
 from ovmer.data.mer2025 import load_mer2025
 from ovmer.describe.media import load_audio
 from ovmer.describe.selection import parse_shard, select_names
@@ -147,9 +148,7 @@ def write_subtitle_csv(
         raise OvmerError(f"{store.path}: no finished transcripts to write")
     csv_path = Path(csv_path)
     if csv_path.exists():
-        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-        if "name" not in frame.columns:
-            raise OvmerError(f"{csv_path}: no 'name' column; not a subtitle csv")
+        frame = read_csv_columns(csv_path, ("name",), "a subtitle csv")
     else:
         frame = pd.DataFrame({"name": pd.Series(dtype=str)})
     for col in ("chinese", "english"):

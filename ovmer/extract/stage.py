@@ -15,8 +15,8 @@ from typing import Any
 
 from ovmer.extract.cpu import load_or_fit
 from ovmer.keys import cpu_extract_key, rule_key
-from ovmer.labels import parse_labels
-from ovmer.llm.client import LLMBackend
+from ovmer.labels import label_reply_problem, parse_labels
+from ovmer.llm.client import LLMBackend, ReplyError
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.text_stage import BatchResults, TextStage, TextTask
@@ -132,6 +132,15 @@ def run_extract(
     )
     where = f"{baseline}/{setting.value}"
     return job.run(
-        tasks, lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
+        tasks, lambda raw, name: parse_label_reply(raw, f"{where}: {name}"),
         batch_size=batch_size or 8, progress=progress, meta=meta,
     )
+
+
+def parse_label_reply(raw: str, where: str) -> list[str]:
+    """An LLM's extraction reply -> its labels; a refusal or prose raises :class:`ReplyError` (text kept)."""
+    problem = label_reply_problem(raw)
+    if problem is not None:
+        excerpt = " ".join(raw.split())[:120]
+        raise ReplyError(f"{where}: {problem}: {excerpt!r}", raw=raw)
+    return parse_labels(raw, where=where)

@@ -5,7 +5,9 @@ or a value settled by a rule without a call (an empty subtitle, an empty
 description). LLM tasks are keyed by backend, model, revision, prompt id and
 sha256, the rendered conversation and the generation settings, so a re-run
 skips exactly the samples whose inputs did not change. Empty replies and
-replies that cannot be parsed become error records, never cached answers.
+replies that cannot be parsed (a stage's parser raises :class:`ReplyError` for a
+refusal or prose) become error records that keep the reply's text, never cached
+answers. Replies are cut to :data:`ovmer.store.jsonl.MAX_REPLY_CHARS` before parsing.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from ovmer.keys import llm_key, rule_key
-from ovmer.llm.client import LLMBackend, LLMError
+from ovmer.llm.client import LLMBackend, LLMError, ReplyError
 from ovmer.llm.presets import GenerationSettings
 from ovmer.llm.registry import resolve_backend
 from ovmer.messages import ChatMessage
 from ovmer.prompts import PromptTemplate
 from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
+from ovmer.store.jsonl import cap_reply
 from ovmer.store.runner import WorkItem
 
 __all__ = ["BatchResults", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
@@ -85,13 +88,24 @@ def run_text_stage(
         for item, outcome in zip(chunk, outcomes, strict=True):
             if isinstance(outcome, BaseException):
                 results.append(outcome)
-            elif not outcome.strip():
-                results.append(LLMError(f"{item.name}: the model returned an empty reply"))
+                continue
+            if not isinstance(outcome, str):
+                results.append(LLMError(f"{item.name}: the backend returned {type(outcome).__name__}, not text"))
+                continue
+            # Parse what is stored: a runaway reply is cut to the store's cap first.
+            reply, full_length = cap_reply(outcome)
+            assert reply is not None
+            if not reply.strip():
+                results.append(ReplyError(f"{item.name}: the model returned an empty reply", raw=reply))
+                continue
+            try:
+                value = parse(reply, item.name)
+            except ReplyError as exc:
+                results.append(exc if exc.raw is not None else ReplyError(str(exc), raw=reply))
+            except Exception as exc:  # keep the raw text visible in the error record
+                results.append(ReplyError(f"{item.name}: cannot parse the reply {reply[:200]!r}: {exc}", raw=reply))
             else:
-                try:
-                    results.append((outcome, parse(outcome, item.name)))
-                except Exception as exc:  # keep the raw text visible in the error record
-                    results.append(LLMError(f"{item.name}: cannot parse the reply {outcome[:200]!r}: {exc}"))
+                results.append((reply, value, {"reply_chars": full_length}) if full_length else (reply, value))
         return results
 
     llm_meta = {

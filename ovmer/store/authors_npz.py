@@ -229,6 +229,8 @@ def _ok_records(store_file: str | os.PathLike[str], skip_errors: bool) -> dict[s
 
 def _write_npz(npz_path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
     target = Path(npz_path)
+    if target.is_dir():
+        raise OvmerError(f"{target}: is a folder; name the .npz file to write (e.g. {target / 'labels-openset.npz'})")
     if target.suffix != ".npz":
         raise OvmerError(f"{target}: the authors' format is .npz; name the output file *.npz")
     target.parent.mkdir(parents=True, exist_ok=True)

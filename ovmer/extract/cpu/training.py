@@ -16,6 +16,7 @@ import hashlib
 import json
 import re
 import time
+import warnings
 from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from pathlib import Path
@@ -235,7 +236,10 @@ def load_or_fit(
     excluded = sorted(set(exclude_baselines))
     path = extractor_path(data, excluded)
     if path.exists() and not refit:
-        return CpuExtractor.load(path)
+        try:
+            return CpuExtractor.load(path)
+        except OvmerError as exc:  # a cache fitted from the released data: refit rather than fail
+            warnings.warn(f"{exc}; refitting the cached extractor", stacklevel=2)
     extractor = fit_released(excluded, data, progress=progress)
     extractor.save(path)
     return extractor
