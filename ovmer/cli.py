@@ -27,6 +27,7 @@ for _name, _module, _help in (
     ("import-released", "ovmer.store.cli", "import the authors' released outputs into the results store"),
     ("export", "ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
     ("score", "ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
+    ("check-submission", "ovmer.scoring.cli_submission", "check a MER2025/MER2026 Track 2 -openset.npz against the candidate list"),
     ("download", "ovmer.hub.cli", "download the MER2025 dataset from the Hugging Face Hub into its loader's layout"),
     ("download-model", "ovmer.hub.cli", "download a native baseline's checkpoint from the Hub; describe then finds it"),
     ("describe", "ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),

@@ -9,7 +9,8 @@ Kinds, by suffix:
 - ``.csv`` / ``.tsv``: a ``name`` column and a value column, the first of the
   caller's ``columns`` present; a name listed twice is an error.
 - ``.jsonl``: a results-store file; each name's latest ok record gives its
-  ``value`` (or its ``raw`` reply text). Error records count as missing, with a
+  ``value``, its ``raw`` reply text, or (``label``) the reply text where there
+  is one and the value otherwise. Error records count as missing, with a
   warning naming them.
 
 What a caller accepts is a :class:`NameValueSpec`; the specs of the package's own
@@ -46,7 +47,8 @@ class NameValueSpec:
     suffixes: tuple[str, ...] = (".npz", ".csv", ".tsv", ".jsonl")
     columns: tuple[str, ...] = ("openset",)  # CSV/TSV: the value is the first of these present
     npz_kinds: tuple[NpzKind, ...] = ("openset", "description")
-    store_field: Literal["value", "raw"] = "value"  # raw: the reply text; records without one are left out
+    # raw: the reply text, records without one left out; label: the reply text, else the value
+    store_field: Literal["value", "raw", "label"] = "value"
     store_stages: tuple[str, ...] | None = None  # a file under store/<stage>/ must be of one of these
     values_are: str = "values"  # what the accepted stages hold, for the wrong-stage message
     text_values: bool = False  # every value must be text
@@ -61,10 +63,13 @@ class NameValueSpec:
 
 
 # Label lists to score or group: npz label files, ``name, openset`` CSVs, extract-stage store files.
+# A store record gives the extractor's reply as returned, so every route parses the same text
+# with the scorer's chosen parser; records without a reply (the CPU extractor) give their value.
 PREDICTION_FILES = NameValueSpec(
     "prediction file",
     suffixes=(".npz", ".jsonl", ".csv", ".tsv"),
     npz_kinds=("openset",),
+    store_field="label",
     store_stages=(LABEL_STAGE,),
     values_are="label lists",
 )
@@ -131,6 +136,12 @@ def read_store_values(path: Path, spec: NameValueSpec) -> dict[str, Any]:
         )
     if spec.store_field == "raw":
         return {name: record.raw for name, record in latest.items() if record.ok and record.raw}
+    if spec.store_field == "label":
+        return {
+            name: record.raw if isinstance(record.raw, str) and record.raw else record.value
+            for name, record in latest.items()
+            if record.ok
+        }
     return {name: record.value for name, record in latest.items() if record.ok}
 
 
