@@ -12,6 +12,7 @@ from ovmer.describe.registry import BASELINES, get_baseline
 from ovmer.describe.runner import run_describe
 from ovmer.describe.selection import describe_store, parse_shard
 from ovmer.devices import DTYPE_CHOICES
+from ovmer.engines.cli import add_engine_arguments, engine_from_args
 from ovmer.errors import OvmerError
 from ovmer.store.runner import StageSummary
 
@@ -36,6 +37,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="i/n", help="run shard i of n (0-based, every n-th sample)")
     parser.add_argument("--output", metavar="DIR", help="output folder holding store/ (default: OVMER_OUTPUT)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(parser)
 
 
 def add_describe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,6 +75,7 @@ def main_describe(args: argparse.Namespace) -> int:
         max_side=args.max_side,
         subtitle_language=args.subtitle_language,
         max_new_tokens=args.max_new_tokens,
+        engine=engine_from_args(args),
     )
     name = get_baseline(args.baseline).name
     code = _print_summary(f"describe {name} {args.setting}", summary, describe_store(name, args.setting, args.output, shard).path)
@@ -137,7 +140,7 @@ def main_asr(args: argparse.Namespace) -> int:
     summary = run_asr(
         args.data, args.model_path, backend=args.backend, device=args.device, dtype=args.dtype,
         language=args.language, task=args.task, limit=args.limit, shard=shard, store_root=args.output,
-        progress=not args.no_progress, options=_asr_options(args),
+        progress=not args.no_progress, engine=engine_from_args(args), options=_asr_options(args),
     )
     store = asr_store(default_store_name(args.backend, args.model_path), args.output, shard)
     code = _print_summary(f"asr {args.backend}", summary, store.path)

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.errors import OvmerError
+from ovmer.keys import model_revision
 from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, conversation_dicts
 from ovmer.llm.gguf import GGUFModel, convert_gguf, gguf_model, is_gguf
 from ovmer.llm.presets import GenerationSettings
 
+_UNRESOLVED = object()
 INSTALL_HINT = (
     "the vllm backend needs the `vllm` package and a supported GPU: install it in its own "
     "environment (`pip install vllm`), or start `vllm serve MODEL` and use `--backend openai`"
@@ -54,6 +56,7 @@ class VLLMBackend(LLMBackend):
         default_id = self.gguf.model_id if self.gguf else Path(model).name or model
         self._model_id = model_id or default_id
         self._engine: Any = None
+        self._revision: object = _UNRESOLVED
 
     @property
     def model_id(self) -> str:
@@ -61,7 +64,13 @@ class VLLMBackend(LLMBackend):
 
     @property
     def revision(self) -> str | None:
-        return self.gguf.revision if self.gguf else None
+        """The model files' fingerprint, so changed weights or templates invalidate stored replies.
+
+        A GGUF model is its file's sha256 (the converted folder is derived from it).
+        """
+        if self._revision is _UNRESOLVED:
+            self._revision = self.gguf.revision if self.gguf else model_revision(self.model)
+        return self._revision  # type: ignore[return-value]
 
     def run_info(self) -> dict[str, Any]:
         return {
@@ -69,6 +78,7 @@ class VLLMBackend(LLMBackend):
             "path": self.model,
             "dtype": self.dtype,
             "tensor_parallel_size": self.tensor_parallel_size,
+            "revision": self.revision,
         }
 
     def load(self) -> None:

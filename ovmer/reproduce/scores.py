@@ -24,13 +24,23 @@ from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.record import record, record_outputs
 from ovmer.reproduce.selection import default_baselines, parse_settings
 from ovmer.reproduce.table_io import Table
-from ovmer.scoring import METRIC_NAMES, bootstrap_intervals, oov_report, read_predictions, score_predictions
+from ovmer.scoring import METRIC_NAMES, bootstrap_intervals, oov_report, read_predictions
+from ovmer.scoring.protocols import ScoringTask, make_protocol
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import store_path
 
-SCORES_FORMAT = 1
+SCORES_FORMAT = 2  # 2: each entry carries its scores under every protocol of REPRODUCED_PROTOCOLS
 LABEL_SOURCES = ("released", "store")
 SMOKE_N_BOOT = 100
+# (column label, protocol name, options): the protocols every label file is scored under.
+REPRODUCED_PROTOCOLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("ovmer-paper", "ovmer-paper", {}),
+    ("affectgpt L1", "affectgpt", {"level": 1}),
+    ("affectgpt L2", "affectgpt", {"level": 2}),
+    ("mer2025-track2", "mer2025-track2", {}),
+    ("mer2026-track2", "mer2026-track2", {}),
+    ("hit-rate mer2023", "hit-rate", {"onehot": "mer2023"}),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class ScoreEntry:
     empty_predictions: int
     mean_labels: float  # labels per prediction
     oov: dict[str, dict[str, float]]  # scoring's oov_report
+    protocols: dict[str, dict[str, float]]  # REPRODUCED_PROTOCOLS label -> {"score": ..., each part: ...}
 
     @property
     def short(self) -> str:
@@ -84,6 +95,18 @@ class ScoreTable:
         }
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=[*METRIC_NAMES, "M-avg"])
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=["baseline", "setting"])
+        return frame
+
+    def protocol_frame(self, scale: float = 100.0) -> pd.DataFrame:
+        """Score and parts of every protocol; index (baseline, setting short name), columns (protocol, part)."""
+        rows = {
+            (e.baseline, e.short): {(label, part): value * scale for label, values in e.protocols.items()
+                                    for part, value in values.items()}
+            for e in self.entries
+        }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=["baseline", "setting"])
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["protocol", "part"])
         return frame
 
     def interval_frame(self, metric: str = "M-avg", scale: float = 100.0) -> pd.DataFrame:
@@ -194,7 +217,10 @@ def score_label_file(
 ) -> ScoreEntry:
     """Scores, bootstrap intervals and diagnostics of one label file."""
     predictions = read_predictions(path)  # parsed label lists, with the scorer's own parser
-    report = score_predictions(predictions, file=display_path(path), baseline=baseline, setting=setting.value)
+    task = ScoringTask(predictions, file=display_path(path), baseline=baseline, setting=setting.value)
+    report = task.report
+    protocols = {label: make_protocol(name, **options).evaluate(task).values()
+                 for label, name, options in REPRODUCED_PROTOCOLS}
     if n_boot:
         intervals = {k: [float(lo), float(hi)] for k, (lo, hi) in
                      bootstrap_intervals(predictions, n_boot=n_boot, seed=seed).items()}
@@ -214,6 +240,7 @@ def score_label_file(
         empty_predictions=sum(1 for labels in parsed if not labels),
         mean_labels=sum(len(labels) for labels in parsed) / max(1, len(parsed)),
         oov={k: {kk: float(vv) for kk, vv in v.items()} for k, v in oov_report(predictions).items()},
+        protocols=protocols,
     )
 
 
@@ -241,18 +268,52 @@ def load_scores(path: str | Path) -> ScoreTable:
 
 
 def main_table(table: ScoreTable, setting: str | Setting = Setting.NOSUBTITLE_ADDSUB) -> Table:
-    """F (×100) of every metric for one setting, rows baselines (what 04_score prints)."""
+    """F (×100) of every metric for one setting, rows baselines, M-avg with its interval (04_score shows it)."""
     short = Setting.parse(setting).short
     frame = table.f_frame()
     if short not in frame.index.get_level_values("setting"):
         raise OvmerError(f"no scores for setting {short} in the scores file")
-    return Table(f"scores_{short}", f"F (x100) of every metric, setting {short}",
-                 frame.xs(short, level="setting"), digits=2, index_label="baseline")
+    scores = frame.xs(short, level="setting")
+    intervals = table.interval_frame("M-avg").xs(short, level="setting")
+    scores["M-avg 95% low"], scores["M-avg 95% high"] = intervals["low"], intervals["high"]
+    caption = (f"F (x100) of every metric in {short} ({Setting.parse(setting).value}); M-avg, the mean of the 12, "
+               f"with its 95% bootstrap interval ({table.config.get('n_boot', '?')} draws). Bold: the best per column.")
+    return Table(f"scores_{short}", caption, scores, digits=2, index_label="baseline",
+                 best=(*METRIC_NAMES, "M-avg"), intervals=(("M-avg", "M-avg 95% low", "M-avg 95% high"),))
 
 
-def record_scores(table: ScoreTable, scores_file: str | Path) -> dict[str, float]:
+def m_avg_table(table: ScoreTable) -> Table:
+    """M-avg (×100) with its 95% bootstrap interval, rows baselines, one column per setting."""
+    values = table.f_frame()["M-avg"].unstack("setting")
+    intervals = table.interval_frame("M-avg")
+    settings = [s.short for s in table.settings]
+    frame = pd.DataFrame(index=values.index)
+    for short in settings:
+        frame[short] = values[short]
+        frame[f"{short} low"] = intervals["low"].xs(short, level="setting")
+        frame[f"{short} high"] = intervals["high"].xs(short, level="setting")
+    caption = ("M-avg (F x100, the mean of the 12 emotion-wheel metrics) per baseline and setting, with 95% "
+               f"bootstrap intervals ({table.config.get('n_boot', '?')} draws): S0 no subtitle, S1 subtitle in the "
+               "prompt, S2 clue merging. Bold: the best per setting.")
+    return Table("m_avg", caption, frame, digits=2, index_label="baseline", best=tuple(settings),
+                 intervals=tuple((s, f"{s} low", f"{s} high") for s in settings))
+
+
+@dataclass(frozen=True)
+class RecordedMAvg:
+    """The M-avg values :func:`record_scores` recorded, labelled as such when shown."""
+
+    values: dict[str, float]  # "<baseline>/<setting short>" -> M-avg x100
+
+    def __repr__(self) -> str:
+        lines = [f"M-avg (F x100) recorded for `ovmer reproduce`, {len(self.values)} label files:"]
+        lines += [f"  {key}: {value:.2f}" for key, value in self.values.items()]
+        return "\n".join(lines)
+
+
+def record_scores(table: ScoreTable, scores_file: str | Path) -> RecordedMAvg:
     """Record M-avg (×100) per file as ``m_avg`` = {"<baseline>/<setting short>": value}, and the outputs."""
     values = {f"{e.baseline}/{e.short}": round(e.m_avg * 100, 6) for e in table.entries}
     record("m_avg", values)
     record_outputs([scores_file])
-    return values
+    return RecordedMAvg(values)

@@ -33,7 +33,16 @@ from types import MappingProxyType
 import numpy as np
 
 from ovmer.assets import load_manifest
-from ovmer.data.wheels import WHEEL_ASSETS, ListRow, WheelRow, read_wheel_assets, wheel_asset_paths
+from ovmer.assets.pickled import open_npz
+from ovmer.data.wheels import (
+    WHEEL_ASSETS,
+    ListRow,
+    WheelAssets,
+    WheelRow,
+    read_wheel_assets,
+    wheel_asset_paths,
+)
+from ovmer.errors import describe_exception
 from ovmer.paths import cache_dir, data_dir
 from ovmer.scoring.mapping import LabelTable, WheelLevels, compile_label_table
 
@@ -165,16 +174,29 @@ def names_of_forms(rows: Iterable[ListRow]) -> dict[str, tuple[str, ...]]:
 
 def compile_resources(paths: Mapping[str, Path], key: str) -> WheelResources:
     """Build the resources from the asset files (``paths``: manifest path -> local file)."""
-    assets = read_wheel_assets(paths)
+    return resources_from_assets(read_wheel_assets(paths), key)
+
+
+def resources_from_assets(assets: WheelAssets, key: str) -> WheelResources:
+    """Build the resources from parsed wheel assets (the files, or rows made by hand in tests)."""
     names_of = names_of_forms(assets.word_forms)
     wheel_words_of = synonym_targets(assets.synonyms)
     wheels = tuple(wheel_levels(rows) for rows in assets.wheels)
-    table = compile_label_table(names_of, wheel_words_of, wheels)
+    return resources_from_maps(names_of, wheel_words_of, wheels, key)
+
+
+def resources_from_maps(
+    names_of: Mapping[str, tuple[str, ...]],
+    wheel_words_of: Mapping[str, tuple[str, ...]],
+    wheels: tuple[WheelLevels, ...],
+    key: str,
+) -> WheelResources:
+    """Compile the label table of these maps (the assets' own, or a diagnostic variant of them)."""
     return WheelResources(
-        names_of=MappingProxyType(names_of),
-        wheel_words_of=MappingProxyType(wheel_words_of),
+        names_of=MappingProxyType(dict(names_of)),
+        wheel_words_of=MappingProxyType(dict(wheel_words_of)),
         wheels=wheels,
-        table=table,
+        table=compile_label_table(names_of, wheel_words_of, wheels),
         key=key,
     )
 
@@ -195,13 +217,15 @@ def _read_cache(path: Path, key: str) -> WheelResources | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             arrays = {name: archive[name] for name in archive.files}
         if _unpack_text(arrays["meta"]) != [key, str(COMPILER_VERSION)]:
             return None
         return WheelResources.from_arrays(arrays)
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
-        warnings.warn(f"{path}: unreadable resource cache ({exc}); rebuilding it", stacklevel=3)
+    # Anything a damaged cache can raise (BadZipFile, zlib.error, UnicodeDecodeError, a bad reshape...):
+    # the cache is derived from verified assets, so it is rebuilt rather than trusted or fatal.
+    except Exception as exc:
+        warnings.warn(f"{path}: unreadable resource cache ({describe_exception(exc)}); rebuilding it", stacklevel=3)
         return None
 
 

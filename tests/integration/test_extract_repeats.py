@@ -83,12 +83,12 @@ def test_repeats_write_one_store_file_per_seed_and_score_reports_their_spread(
     text = capsys.readouterr().out
     assert f"{BASELINE}/nosubtitle-addsub: 4 extraction runs (seeds 5, 6, 7, 8)" in text and "bootstrap 95%" in text
 
-    # Table 6 of the reproduction appears when the run's store has repeated runs.
+    # Table 7 of the reproduction appears when the run's store has repeated runs.
     inputs = ArtefactInputs(tmp_path / "scores" / "scores.json", tmp_path / "tables", tmp_path / "figures",
                             store_root=tmp_path)
     assert has_extraction_repeats(inputs)
-    saved = save_artefact("table6_extraction_variance", inputs)
-    assert [p.name for p in saved.paths] == [f"table6_extraction_variance.{e}" for e in ("csv", "md", "tex")]
+    saved = save_artefact("table7_extraction_variance", inputs)
+    assert [p.name for p in saved.paths] == [f"table7_extraction_variance.{e}" for e in ("csv", "md", "tex")]
     frame = saved.value.frame
     assert len(frame) == 13 and frame.loc[(BASELINE, "nosubtitle-addsub", "M-avg"), "runs"] == 4
     assert frame.loc[(BASELINE, "nosubtitle-addsub", "M-avg"), "mean"] == pytest.approx(m_avg["mean"] * 100)
