@@ -74,6 +74,7 @@ save_artefact("mapping_audit", inputs)
 save_artefact("table6_protocols", inputs)
 
 # %%
+# NBVAL_CHECK_OUTPUT
 from ovmer.reproduce.artefacts import has_extraction_repeats
 
 # Table 7 exists when the store holds repeated sampled extraction runs (`ovmer extract --repeats K`).

@@ -28,8 +28,8 @@ from ovmer.data.released import load_released_descriptions
 from ovmer.errors import OvmerError
 from ovmer.llm import ChatMessage, get_preset
 from ovmer.llm.gguf import MARKER, convert_gguf, gguf_model
-from ovmer.llm.openai_backend import OpenAIBackend
 from ovmer.llm.inputs import load_subtitles
+from ovmer.llm.openai_backend import OpenAIBackend
 from ovmer.llm.transformers_backend import TransformersBackend
 from ovmer.merge import run_merge
 from ovmer.store import ResultsStore, store_path

@@ -65,7 +65,10 @@ def test_smoke_reproduction_records_the_spec_numbers_and_skips_when_up_to_date(
     # real paths (relative to the working directory when below it), so a user can open them
     assert f"{(smoke / 'tables').resolve()}/" in printed and f"{(smoke / 'figures').resolve()}/" in printed
     tables = read_records(smoke / "notebooks" / "05_tables.ipynb")["outputs"]
-    assert len(tables) == 3 * len(artefact_names(TABLE)) and all(p.startswith("<output>/smoke/tables/") for p in tables)
+    # every table but table 7, which needs repeated extraction runs (the smoke store has none)
+    expected = [n for n in artefact_names(TABLE) if n != "table7_extraction_variance"]
+    assert sorted({Path(p).stem for p in tables}) == sorted(expected)
+    assert len(tables) == 3 * len(expected) and all(p.startswith("<output>/smoke/tables/") for p in tables)
     figures = sorted(p.name for p in (smoke / "figures").iterdir())
     assert len(figures) == 2 * len(artefact_names(FIGURE)) and "emotion_wheels.pdf" in figures and "ablation.png" in figures
     executed = json.loads((smoke / "notebooks" / "04_score.ipynb").read_text())
