@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from ovmer.data.mer2025 import SUBTITLE_CSV, MER2025Layout, load_mer2025
@@ -44,6 +44,7 @@ from ovmer.describe.registry import create_adapter, get_baseline
 from ovmer.describe.selection import STAGE, describe_store, parse_shard, select_names, shard_names
 from ovmer.errors import OvmerError
 from ovmer.keys import HASHED_MODEL_FILE_BYTES, FileIdentities, describe_key, model_fingerprint
+from ovmer.llm.chat_completions import run_concurrently
 from ovmer.settings import Setting
 from ovmer.store.runner import StageSummary, WorkItem, run_stage
 
@@ -51,27 +52,38 @@ __all__ = [
     "DEFAULT_FRAMES", "HASHED_MODEL_FILE_BYTES", "STAGE", "DescribeItem", "FileIdentities", "MergeResult",
     "PromptRenderer", "Visual", "build_message", "describe_key", "describe_store", "export_npz",
     "media_kinds", "media_paths", "merge_shards", "model_fingerprint", "parse_shard", "prepare_items",
-    "run_describe", "select_names", "shard_names",
+    "resolve_run", "run_describe", "select_names", "shard_names",
 ]
 
 
-def _resolve(
+def resolve_run(
     baseline_or_adapter: str | DescribeAdapter,
-    spec: BaselineSpec | None,
-    model_path: str | None,
-    device: str,
-    dtype: str,
-    external_cmd: str | None,
+    spec: BaselineSpec | None = None,
+    model_path: str | None = None,
+    device: str = "cpu",
+    dtype: str = "auto",
+    external_cmd: str | None = None,
     max_new_tokens: int | None = None,
+    adapter_options: Mapping[str, Any] | None = None,
 ) -> tuple[BaselineSpec, DescribeAdapter | None]:
+    """The spec a run uses and its adapter (built, not loaded; ``None`` for an external command).
+
+    ``adapter_options`` go to the adapter's constructor besides the common ones
+    (``base_url``, ``model``... for ``openai-compatible``); the spec is the
+    adapter's, so options that change it (a served model's name) decide where records go.
+    """
     if isinstance(baseline_or_adapter, DescribeAdapter):
         adapter = baseline_or_adapter
         spec = spec or getattr(adapter, "spec", None)
         if spec is None:
             raise OvmerError(f"{type(adapter).__name__} has no spec; pass spec= with the adapter")
         return spec, adapter
+    given = spec
     spec = spec or get_baseline(baseline_or_adapter)
     if external_cmd is not None:
+        if adapter_options:
+            raise OvmerError(f"options {', '.join(sorted(adapter_options))} are for a native adapter, "
+                             "not an external command")
         return spec, None
     if spec.run == "external":
         raise OvmerError(
@@ -85,7 +97,8 @@ def _resolve(
     options: dict[str, Any] = {"model_path": model_path, "device": device, "dtype": dtype}
     if max_new_tokens is not None:
         options["max_new_tokens"] = max_new_tokens
-    return spec, create_adapter(spec.name, **options)
+    adapter = create_adapter(baseline_or_adapter, **options, **dict(adapter_options or {}))
+    return given or adapter.spec, adapter
 
 
 def run_describe(
@@ -108,18 +121,20 @@ def run_describe(
     subtitle_language: Literal["english", "chinese"] = "english",
     render_prompt: PromptRenderer | None = None,
     max_new_tokens: int | None = None,
+    adapter_options: Mapping[str, Any] | None = None,
 ) -> StageSummary:
     """Describe every (remaining) sample of ``data_dir`` with a baseline; see the module docstring.
 
     ``baseline_or_adapter`` is a registry name (its adapter is created with
-    ``model_path``/``device``/``dtype``/``max_new_tokens``) or an adapter instance (its ``spec``, or
-    ``spec=``). With ``external_cmd`` the samples go to that command through the
+    ``model_path``/``device``/``dtype``/``max_new_tokens`` and ``adapter_options``) or an adapter
+    instance (its ``spec``, or ``spec=``). With ``external_cmd`` the samples go to that command through the
     protocol of :mod:`ovmer.describe.external`. Missing or empty media files are
     reported up front and become error records for their samples; the run goes on.
     """
     setting = describe_setting(setting)
     shard = parse_shard(shard)
-    spec, adapter = _resolve(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens)
+    spec, adapter = resolve_run(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens,
+                                adapter_options)
     render_prompt = render_prompt or render_describe_prompt
     layout = load_mer2025(data_dir, names=names, require=media_kinds(spec, visual))
     chosen = select_names(layout, limit, shard)
@@ -162,19 +177,30 @@ def run_describe(
         visual=visual,
         subtitle_language=subtitle_language,
     )
+    frame_side = adapter.frame_max_side or max_side  # an adapter's own size is part of its key
     loaded = False
 
-    def compute(item: WorkItem) -> tuple[str, str]:
+    def load_once() -> None:
         nonlocal loaded
-        message = build_message(item.payload, spec, visual=visual, max_side=max_side)
         if not loaded:  # only when there is work: a finished run never loads the model
             adapter.load()
             loaded = True
-        text = adapter.describe(message)
+
+    def compute(item: WorkItem) -> tuple[str, str, dict[str, object]]:
+        message = build_message(item.payload, spec, visual=visual, max_side=frame_side)
+        load_once()
+        text, record_meta = adapter.describe_record(message)
         if not isinstance(text, str):
             raise OvmerError(f"{spec.name}: describe() returned {type(text).__name__}, not text")
-        return text, text.strip()
+        return text, text.strip(), record_meta
+
+    def compute_many(chunk: Sequence[WorkItem]) -> list[Any]:
+        load_once()  # before the threads start
+        return run_concurrently(compute, chunk, adapter.concurrency)
 
     desc = f"describe {spec.name} {setting.short}" + (f" shard {shard_text}" if shard_text else "")
     meta["device"] = device
+    if adapter.concurrency > 1:  # samples wait on a server: decode and send several at once
+        return run_stage(store, items, batch=compute_many, batch_size=adapter.concurrency, desc=desc,
+                         progress=progress, meta=meta)
     return run_stage(store, items, compute, desc=desc, progress=progress, meta=meta)

@@ -10,20 +10,14 @@ Greedy decoding on the same weights must give the same text everywhere.
 from __future__ import annotations
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import textwrap
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from llm_helpers import build_tiny_chat_model
+from vllm_helpers import NO_VLLM, REPO, VLLM_PYTHON, Server, start_server, vllm_env
 
 from ovmer.llm import ChatMessage, get_preset
 from ovmer.llm.client import LLMError
@@ -34,31 +28,13 @@ from ovmer.store import ResultsStore, StageSummary, store_path
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-VLLM_PYTHON = Path(os.environ.get("OVMER_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
 SERVED_NAME = "tiny-qwen2"
-START_TIMEOUT = 240.0  # a cold start on 2 shared cores takes ~30-40 s
-STOP_TIMEOUT = 30.0
 GREEDY = get_preset("deterministic").replace(max_new_tokens=12)
 DESCRIPTIONS = {"a": "She smiles warmly.", "b": "He looks away.", "c": "Her voice trembles."}
 SUBTITLES = {"a": "I missed you!", "b": "Leave me alone.", "c": ""}  # c: kept as is, no call
 
 if not VLLM_PYTHON.is_file():
-    pytest.skip(
-        f"no vLLM environment at {VLLM_PYTHON}: run .ci/vllm-venv.sh (or set OVMER_VLLM_PYTHON)",
-        allow_module_level=True,
-    )
-
-
-def vllm_env(cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    return env | {
-        "VLLM_CPU_KVCACHE_SPACE": "1",  # GiB; the default would claim a large share of the RAM
-        "VLLM_CACHE_ROOT": str(cache),  # compiled graphs stay out of the home folder
-        "VLLM_NO_USAGE_STATS": "1",
-        "HF_HUB_OFFLINE": "1",
-        "TOKENIZERS_PARALLELISM": "false",
-    }
+    pytest.skip(NO_VLLM, allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -76,77 +52,14 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    base_url: str
-    log: Path
-
-    def log_tail(self, chars: int = 3000) -> str:
-        return self.log.read_text(errors="replace")[-chars:]
-
-    def stop(self) -> int:
-        """SIGTERM to the server's process group, SIGKILL if it outlives ``STOP_TIMEOUT``; its exit code."""
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=STOP_TIMEOUT)
-        return self.process.returncode
-
-
-def wait_until_serving(server: Server) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            raise AssertionError(f"vLLM server exited with {server.process.returncode}:\n{server.log_tail()}")
-        try:
-            with urllib.request.urlopen(f"{server.base_url}/models", timeout=2) as reply:
-                served = [model["id"] for model in json.load(reply)["data"]]
-            assert served == [SERVED_NAME]
-            return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.5)
-    server.stop()
-    raise AssertionError(f"vLLM server not up within {START_TIMEOUT:g} s:\n{server.log_tail()}")
-
-
 @pytest.fixture(scope="module")
 def vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    work = tmp_path_factory.mktemp("vllm-serve")
-    port = free_port()
-    # `vllm serve` itself fails under vllm-cpu (its CLI asks for the "vllm" distribution's version);
-    # this module is the same OpenAI-compatible server with the same options.
-    command = [
-        str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(tiny_model), "--served-model-name", SERVED_NAME,
-        "--host", "127.0.0.1", "--port", str(port),
-        "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager",
-    ]  # fmt: skip
-    log = work / "server.log"
-    with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            env=vllm_env(work / "cache"),
-            start_new_session=True,
-        )
-    server = Server(process, f"http://127.0.0.1:{port}/v1", log)
+    server = start_server(tiny_model, SERVED_NAME, tmp_path_factory.mktemp("vllm-serve"))
     try:
-        wait_until_serving(server)
         yield server
     finally:
         server.stop()
-    assert process.returncode is not None
+    assert server.process.returncode is not None
 
 
 def client(server: Server, model: str = SERVED_NAME) -> OpenAIBackend:
