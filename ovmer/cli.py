@@ -29,6 +29,8 @@ for _name, _module, _help in (
     ("import-released", "ovmer.store.cli", "import the authors' released outputs into the results store"),
     ("export", "ovmer.store.cli_export", "export a results-store file to the authors' npz format"),
     ("score", "ovmer.scoring.cli", "score label files with the paper's emotion-wheel metrics (M1, M2, M3, M-avg)"),
+    ("download", "ovmer.hub.cli", "download the MER2025 dataset from the Hugging Face Hub into its loader's layout"),
+    ("download-model", "ovmer.hub.cli", "download a native baseline's checkpoint from the Hub; describe then finds it"),
     ("describe", "ovmer.describe.cli", "describe each sample's emotional clues with a baseline MLLM (resumable, shardable)"),
     ("describe-merge", "ovmer.describe.cli", "merge describe shards into one store file, checking full coverage"),
     ("baselines", "ovmer.describe.cli_baselines", "list the baseline MLLMs: modalities, frames, checkpoint, run mode"),
@@ -37,6 +39,7 @@ for _name, _module, _help in (
     ("extract", "ovmer.llm.cli", "extract open-vocabulary emotion labels from descriptions (cpu or an LLM)"),
     ("group", "ovmer.llm.cli", "group true and predicted labels into synonyms for the GPT-grouping metric"),
     ("fit-extractor", "ovmer.extract.cpu.cli", "fit the model-free CPU label extractor on the released label pairs"),
+    ("explain-label", "ovmer.scoring.cli_explain", "show how the wheel metrics map a label: word forms, synonym runs, the wheel word chosen"),
     ("reproduce", "ovmer.reproduce.cli", "regenerate the paper's tables and figures by running the notebooks"),
 ):
     COMMANDS.register(_name, _module, _help)

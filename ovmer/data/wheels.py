@@ -139,6 +139,14 @@ class WheelAssets:
     synonyms: tuple[ListRow, ...]  # (wheel word, synonyms), all runs
     word_forms: tuple[ListRow, ...]  # (name, forms)
 
+    def synonym_runs(self) -> list[tuple[int, str, tuple[str, ...]]]:
+        """(run number from 1, wheel word, synonyms) of every synonym row.
+
+        The runs are column pairs of one sheet, so the reader gives each the same number of rows.
+        """
+        per_run = max(1, len(self.synonyms) // SYNONYM_RUNS)
+        return [(min(SYNONYM_RUNS, i // per_run + 1), word, synonyms) for i, (word, synonyms) in enumerate(self.synonyms)]
+
     def wheel_words(self) -> set[str]:
         """Every word of every level of every wheel."""
         return {word for rows in self.wheels for row in rows for word in row}

@@ -43,6 +43,7 @@ from ovmer.describe.prompts import describe_setting, render_describe_prompt
 from ovmer.describe.registry import create_adapter, get_baseline
 from ovmer.describe.selection import STAGE, describe_store, parse_shard, select_names, shard_names
 from ovmer.errors import OvmerError
+from ovmer.hub.models import local_checkpoint
 from ovmer.keys import HASHED_MODEL_FILE_BYTES, FileIdentities, describe_key, model_fingerprint
 from ovmer.llm.chat_completions import run_concurrently
 from ovmer.settings import Setting
@@ -94,6 +95,9 @@ def resolve_run(
         raise OvmerError(
             f"{spec.name} has released outputs only; import them with `ovmer import-released --baseline {spec.name}`"
         )
+    if model_path is None:  # a checkpoint `ovmer download-model` fetched stands in for --model-path
+        found = local_checkpoint(spec.name)
+        model_path = str(found) if found is not None else None
     options: dict[str, Any] = {"model_path": model_path, "device": device, "dtype": dtype}
     if max_new_tokens is not None:
         options["max_new_tokens"] = max_new_tokens

@@ -22,14 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ovmer.assets import asset_path
 from ovmer.data import load_ovmerd
+from ovmer.data.released import released_file
 from ovmer.errors import OvmerError
 from ovmer.registry import Registry, RegistryError, import_target
 from ovmer.reproduce.dataset import description_lengths, wheel_rows
 from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.record import record_outputs
 from ovmer.reproduce.scores import load_scores
-from ovmer.scoring import load_resources
+from ovmer.reproduce.table_audit import audit_summary
+from ovmer.scoring import load_resources, read_predictions
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,11 @@ class SavedArtefact:
         if self.value is not None:
             return repr(self.value)
         return f"{self.artefact.name}: " + ", ".join(display_path(p) for p in self.paths)
+
+    def _repr_html_(self) -> str | None:
+        """A table shows styled in a notebook (its plain-text repr stays what nbval compares)."""
+        render = getattr(self.value, "_repr_html_", None)
+        return render() if render is not None else None
 
 
 class ArtefactInputs:
@@ -118,6 +126,18 @@ def _resources(inputs: ArtefactInputs) -> Any:
 @INPUTS.add("wheels", "each wheel's spreadsheet rows (level1, level2, level3)")
 def _wheels(inputs: ArtefactInputs) -> Any:
     return tuple(wheel_rows(k) for k in range(1, len(inputs.get("resources").wheels) + 1))
+
+
+@INPUTS.add("released_labels", "the label lists of every scored released file: (baseline, setting) -> labels")
+def _released_labels(inputs: ArtefactInputs) -> Any:
+    scores = inputs.get("scores")
+    return {(e.baseline, e.setting): read_predictions(asset_path(released_file(e.baseline, e.setting)))
+            for e in scores.entries if e.source == "released"}
+
+
+@INPUTS.add("mapping_audit", "the mapping audit: flagged labels, occurrences, M-avg changes with their paths cut")
+def _mapping_audit(inputs: ArtefactInputs) -> Any:
+    return audit_summary(inputs.get("ground_truth"), inputs.get("resources"), inputs.get("released_labels"))
 
 
 @INPUTS.add("descriptions", "words per description: the references and every scored released baseline")
@@ -208,6 +228,7 @@ for _name, _kind, _builder, _inputs, _help in (
     ("table3_coverage", TABLE, "ovmer.reproduce.tables:vocabulary_coverage", ("ground_truth", "resources"), "table 3c: ground truth covered by each wheel vocabulary"),
     ("table4_diagnostics", TABLE, "ovmer.reproduce.tables:diagnostics", ("scores",), "table 4: empty predictions, labels per prediction, labels each metric drops"),
     ("table5_gpt_grouping", TABLE, "ovmer.reproduce.tables:gpt_grouping", ("ground_truth",), "table 5: the GPT-grouping metric, published vs recomputed"),
+    ("mapping_audit", TABLE, "ovmer.reproduce.table_audit:mapping_audit", ("mapping_audit",), "labels the alphabetical rule maps through antonym forms or into other groups, and the M-avg change with those paths cut"),
     ("labels_per_sample", FIGURE, "ovmer.reproduce.figures:labels_per_sample", ("ground_truth",), "histogram of ground-truth labels per sample"),
     ("top_labels", FIGURE, "ovmer.reproduce.figures:top_labels", ("ground_truth",), "the most frequent ground-truth labels"),
     ("emotion_wheels", FIGURE, "ovmer.reproduce.figures:emotion_wheels", ("wheels",), "the five emotion wheels as nested rings"),
@@ -215,5 +236,6 @@ for _name, _kind, _builder, _inputs, _help in (
     ("ablation", FIGURE, "ovmer.reproduce.figures:ablation", ("scores",), "M-avg per baseline in S0/S1/S2 with 95% intervals"),
     ("metric_correlation", FIGURE, "ovmer.reproduce.figures:metric_correlation", ("scores",), "Pearson correlation between the metrics"),
     ("description_lengths", FIGURE, "ovmer.reproduce.figures:description_lengths", ("descriptions",), "words per description, references and baselines"),
+    ("mapping_audit_effect", FIGURE, "ovmer.reproduce.figure_audit:mapping_audit_effect", ("mapping_audit",), "M-avg change per baseline with the flagged mapping paths cut (diagnostic)"),
 ):
     register_artefact(_name, _kind, _builder, _inputs, _help)

@@ -29,8 +29,12 @@ KERNEL_ENV = {
     "MPLBACKEND": "Agg",
     "PYTHONHASHSEED": "0",
 }
+# The kernel rule: every notebook names the package's kernel "ovmer" (`make venv` installs it into the
+# virtual environment, so JupyterLab started from it offers it); papermill (`ovmer reproduce`) and the
+# nbval test run that kernel when it is installed and Jupyter's default "python3" otherwise.
 PREFERRED_KERNEL = "ovmer"
 FALLBACK_KERNEL = "python3"
+KERNELSPEC = {"display_name": "Python (ovmer)", "language": "python", "name": PREFERRED_KERNEL}
 NO_STORED_OUTPUT_TAG = "no-stored-output"  # interactive cells (widgets) keep no output in the repo
 
 
@@ -142,7 +146,7 @@ def clean_notebook(notebook: dict[str, Any]) -> dict[str, Any]:
     """
     notebook = json.loads(json.dumps(notebook))  # a deep copy
     notebook["metadata"] = {
-        "kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": FALLBACK_KERNEL},
+        "kernelspec": dict(KERNELSPEC),
         "language_info": {"name": "python"},
     }
     cells = []

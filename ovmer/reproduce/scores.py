@@ -241,18 +241,52 @@ def load_scores(path: str | Path) -> ScoreTable:
 
 
 def main_table(table: ScoreTable, setting: str | Setting = Setting.NOSUBTITLE_ADDSUB) -> Table:
-    """F (×100) of every metric for one setting, rows baselines (what 04_score prints)."""
+    """F (×100) of every metric for one setting, rows baselines, M-avg with its interval (04_score shows it)."""
     short = Setting.parse(setting).short
     frame = table.f_frame()
     if short not in frame.index.get_level_values("setting"):
         raise OvmerError(f"no scores for setting {short} in the scores file")
-    return Table(f"scores_{short}", f"F (x100) of every metric, setting {short}",
-                 frame.xs(short, level="setting"), digits=2, index_label="baseline")
+    scores = frame.xs(short, level="setting")
+    intervals = table.interval_frame("M-avg").xs(short, level="setting")
+    scores["M-avg 95% low"], scores["M-avg 95% high"] = intervals["low"], intervals["high"]
+    caption = (f"F (x100) of every metric in {short} ({Setting.parse(setting).value}); M-avg, the mean of the 12, "
+               f"with its 95% bootstrap interval ({table.config.get('n_boot', '?')} draws). Bold: the best per column.")
+    return Table(f"scores_{short}", caption, scores, digits=2, index_label="baseline",
+                 best=(*METRIC_NAMES, "M-avg"), intervals=(("M-avg", "M-avg 95% low", "M-avg 95% high"),))
 
 
-def record_scores(table: ScoreTable, scores_file: str | Path) -> dict[str, float]:
+def m_avg_table(table: ScoreTable) -> Table:
+    """M-avg (×100) with its 95% bootstrap interval, rows baselines, one column per setting."""
+    values = table.f_frame()["M-avg"].unstack("setting")
+    intervals = table.interval_frame("M-avg")
+    settings = [s.short for s in table.settings]
+    frame = pd.DataFrame(index=values.index)
+    for short in settings:
+        frame[short] = values[short]
+        frame[f"{short} low"] = intervals["low"].xs(short, level="setting")
+        frame[f"{short} high"] = intervals["high"].xs(short, level="setting")
+    caption = ("M-avg (F x100, the mean of the 12 emotion-wheel metrics) per baseline and setting, with 95% "
+               f"bootstrap intervals ({table.config.get('n_boot', '?')} draws): S0 no subtitle, S1 subtitle in the "
+               "prompt, S2 clue merging. Bold: the best per setting.")
+    return Table("m_avg", caption, frame, digits=2, index_label="baseline", best=tuple(settings),
+                 intervals=tuple((s, f"{s} low", f"{s} high") for s in settings))
+
+
+@dataclass(frozen=True)
+class RecordedMAvg:
+    """The M-avg values :func:`record_scores` recorded, labelled as such when shown."""
+
+    values: dict[str, float]  # "<baseline>/<setting short>" -> M-avg x100
+
+    def __repr__(self) -> str:
+        lines = [f"M-avg (F x100) recorded for `ovmer reproduce`, {len(self.values)} label files:"]
+        lines += [f"  {key}: {value:.2f}" for key, value in self.values.items()]
+        return "\n".join(lines)
+
+
+def record_scores(table: ScoreTable, scores_file: str | Path) -> RecordedMAvg:
     """Record M-avg (×100) per file as ``m_avg`` = {"<baseline>/<setting short>": value}, and the outputs."""
     values = {f"{e.baseline}/{e.short}": round(e.m_avg * 100, 6) for e in table.entries}
     record("m_avg", values)
     record_outputs([scores_file])
-    return values
+    return RecordedMAvg(values)

@@ -1,10 +1,15 @@
-"""Write a table as CSV (full precision), Markdown and LaTeX (rounded), and print it as text."""
+"""Write a table as CSV (full precision), Markdown and LaTeX (rounded), print it as text, show it styled.
+
+In a notebook a :class:`Table` shows as a styled DataFrame (its caption, numbers to
+``digits`` places, the best value of each ``best`` column in bold, ``intervals`` as
+"47.22 [43.60, 50.80]"); its plain-text form, which nbval compares, is the Markdown table.
+"""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +25,9 @@ class Table:
     frame: pd.DataFrame
     digits: int = 2
     index_label: str = ""
+    best: tuple[str, ...] = ()  # columns whose highest value the styled view marks
+    best_rows: tuple[str, ...] = ()  # rows the best value is taken over (empty: all)
+    intervals: tuple[tuple[str, str, str], ...] = field(default=())  # (value, low, high) columns shown as one
 
     def formatted(self) -> pd.DataFrame:
         """Every cell as text: numbers rounded to ``digits``, missing values as ``-``."""
@@ -29,11 +37,61 @@ class Table:
         """A plain-text rendering (what notebooks print and tests compare)."""
         return frame_to_markdown(self.formatted(), self.index_label)
 
-    def _repr_markdown_(self) -> str:
-        return f"**{self.caption}**\n\n{self.text()}"
+    def styled(self) -> Any:
+        """A pandas Styler: caption, ``digits`` decimals, best values in bold, intervals in brackets."""
+        return styled_frame(self)
+
+    def _repr_html_(self) -> str:
+        return self.styled().to_html()
 
     def __repr__(self) -> str:
         return f"{self.caption}\n{self.text()}"
+
+
+def _with_interval(value: Any, low: Any, high: Any, digits: int) -> str:
+    text = format_cell(value, digits)
+    bounds = [format_cell(v, digits) for v in (low, high)]
+    return text if "-" in bounds else f"{text} [{bounds[0]}, {bounds[1]}]"
+
+
+BEST_STYLE = "font-weight: bold; background-color: #dbeafe"
+TABLE_STYLES = [
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
+                                     "padding-bottom: 0.4em; max-width: 70em"},
+    {"selector": "td", "props": "white-space: nowrap"},  # "47.22 [43.60, 50.80]" stays on one line
+]
+
+
+def styled_frame(table: Table) -> Any:
+    """The Styler of :meth:`Table.styled` (a function so that other displays can share it)."""
+    frame = table.frame.copy()
+    shown = pd.DataFrame(index=frame.index)
+    hidden = {col for _, low, high in table.intervals for col in (low, high)}
+    combined = {value: (low, high) for value, low, high in table.intervals}
+    for column in frame.columns:
+        if column in hidden:
+            continue
+        if column in combined:
+            low, high = combined[column]
+            shown[column] = [_with_interval(v, lo, hi, table.digits)
+                             for v, lo, hi in zip(frame[column], frame[low], frame[high], strict=True)]
+        else:
+            shown[column] = frame[column]
+    shown.index.name = table.index_label or frame.index.name
+    styler = shown.style.format(lambda value: format_cell(value, table.digits))
+    text = [c for c in shown.columns if c not in combined and not pd.api.types.is_numeric_dtype(shown[c])]
+    if text:
+        styler = styler.set_properties(subset=text, **{"text-align": "left"})
+    rows = [r for r in (table.best_rows or frame.index) if r in frame.index]
+    for column in table.best:
+        if column not in frame.columns:
+            continue
+        values = pd.to_numeric(frame.loc[rows, column], errors="coerce")
+        if values.notna().any():
+            best = values[values == values.max()].index
+            styler = styler.map(lambda _: BEST_STYLE, subset=pd.IndexSlice[list(best), [column]])
+    return (styler.set_caption(table.caption).set_table_styles(TABLE_STYLES)
+            .set_uuid(table.name.replace(" ", "_")))
 
 
 def format_cell(value: Any, digits: int) -> str:

@@ -103,7 +103,9 @@ def ew_comparison(*, scores: ScoreTable) -> Table:
     table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=columns)
     table.index = pd.MultiIndex.from_tuples(table.index, names=["system", "row"])
     table.index = [f"{system} ({row})" for system, row in table.index]
-    return Table("table1_ew_s2", caption, table, digits=2, index_label="system")
+    ours_rows = tuple(row for row in table.index if row.endswith("(ours)"))
+    return Table("table1_ew_s2", caption, table, digits=2, index_label="system", best=tuple(ours.columns),
+                 best_rows=ours_rows)
 
 
 def ew_summary(*, scores: ScoreTable) -> Table:
@@ -117,7 +119,8 @@ def ew_summary(*, scores: ScoreTable) -> Table:
         summary["diff"] = summary["M-avg"] - summary["paper M-avg"]
     caption = "Table 1 (summary): S2 EW scores (F x100)" + (
         "; paper M-avg beside ours" if printed is not None else "; paper values not transcribed yet")
-    return Table("table1_summary", caption, summary, digits=2, index_label="baseline")
+    return Table("table1_summary", caption, summary, digits=2, index_label="baseline",
+                 best=tuple(SUMMARY_SHORT.values()) + ("M-avg",))
 
 
 # -- table 2 ------------------------------------------------------------------------------------
@@ -145,7 +148,8 @@ def ablation(*, scores: ScoreTable) -> Table:
     caption = (f"Table 2. Ablation over S0 (no subtitle), S1 (subtitle in the prompt), S2 (clue merging): M-avg "
                f"(x100) with its 95% bootstrap interval ({n_boot} draws) and the mean precision, recall and "
                "F of the ten M3 metrics.")
-    return Table("table2_ablation", caption, frame, digits=2, index_label="baseline setting")
+    return Table("table2_ablation", caption, frame, digits=2, index_label="baseline setting",
+                 best=("M-avg", "M3 precision", "M3 recall", "M3 F"), intervals=(("M-avg", "95% low", "95% high"),))
 
 
 # -- table 3 ------------------------------------------------------------------------------------

@@ -56,6 +56,11 @@ def reachable_wheel_words(
     return sorted(word for name in names_of.get(label, ()) for word in wheel_words_of.get(name, ()))
 
 
+def first_in_wheel(reachable: Sequence[str], level_map: Mapping[str, str]) -> str | None:
+    """The wheel word that decides an M3 value: the first of ``reachable`` (alphabetical) the wheel has."""
+    return next((word for word in reachable if word in level_map), None)
+
+
 def map_all(
     label: str,
     names_of: Mapping[str, Sequence[str]],
@@ -67,7 +72,8 @@ def map_all(
     reachable = reachable_wheel_words(label, names_of, wheel_words_of)
     for wheel in wheels:
         for level_map in (wheel.level1, wheel.level2):
-            out.append(next((level_map[w] for w in reachable if w in level_map), None))
+            word = first_in_wheel(reachable, level_map)
+            out.append(None if word is None else level_map[word])
     return tuple(out)
 
 

@@ -33,7 +33,14 @@ from types import MappingProxyType
 import numpy as np
 
 from ovmer.assets import load_manifest
-from ovmer.data.wheels import WHEEL_ASSETS, ListRow, WheelRow, read_wheel_assets, wheel_asset_paths
+from ovmer.data.wheels import (
+    WHEEL_ASSETS,
+    ListRow,
+    WheelAssets,
+    WheelRow,
+    read_wheel_assets,
+    wheel_asset_paths,
+)
 from ovmer.paths import cache_dir, data_dir
 from ovmer.scoring.mapping import LabelTable, WheelLevels, compile_label_table
 
@@ -165,16 +172,29 @@ def names_of_forms(rows: Iterable[ListRow]) -> dict[str, tuple[str, ...]]:
 
 def compile_resources(paths: Mapping[str, Path], key: str) -> WheelResources:
     """Build the resources from the asset files (``paths``: manifest path -> local file)."""
-    assets = read_wheel_assets(paths)
+    return resources_from_assets(read_wheel_assets(paths), key)
+
+
+def resources_from_assets(assets: WheelAssets, key: str) -> WheelResources:
+    """Build the resources from parsed wheel assets (the files, or rows made by hand in tests)."""
     names_of = names_of_forms(assets.word_forms)
     wheel_words_of = synonym_targets(assets.synonyms)
     wheels = tuple(wheel_levels(rows) for rows in assets.wheels)
-    table = compile_label_table(names_of, wheel_words_of, wheels)
+    return resources_from_maps(names_of, wheel_words_of, wheels, key)
+
+
+def resources_from_maps(
+    names_of: Mapping[str, tuple[str, ...]],
+    wheel_words_of: Mapping[str, tuple[str, ...]],
+    wheels: tuple[WheelLevels, ...],
+    key: str,
+) -> WheelResources:
+    """Compile the label table of these maps (the assets' own, or a diagnostic variant of them)."""
     return WheelResources(
-        names_of=MappingProxyType(names_of),
-        wheel_words_of=MappingProxyType(wheel_words_of),
+        names_of=MappingProxyType(dict(names_of)),
+        wheel_words_of=MappingProxyType(dict(wheel_words_of)),
         wheels=wheels,
-        table=table,
+        table=compile_label_table(names_of, wheel_words_of, wheels),
         key=key,
     )
 

@@ -249,7 +249,7 @@ def test_explore_sample_shows_labels_and_per_metric_mapping() -> None:
     view = explore_sample("Otter", "S0", name)
     assert view.ground_truth == dataset.ground_truth[name] and view.reference == dataset.reference_en[name]
     assert len(view.metrics) == 12 and {"gt_dropped", "precision"} <= set(view.metrics.columns)
-    assert name in repr(view) and "<h4>" in view._repr_html_()
+    assert name in repr(view) and '<h4 class="ovmer-header">' in view._repr_html_()
     with pytest.raises(OvmerError, match="not an OV-MERD test sample"):
         explore_sample("Otter", "S0", "sample_x")
     with pytest.raises(OvmerError, match="unknown setting"):

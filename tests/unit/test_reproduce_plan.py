@@ -134,7 +134,7 @@ def test_clean_notebook_strips_run_noise() -> None:
         ],
     }
     clean = clean_notebook(notebook)
-    assert "papermill" not in clean["metadata"] and clean["metadata"]["kernelspec"]["name"] == "python3"
+    assert "papermill" not in clean["metadata"] and clean["metadata"]["kernelspec"]["name"] == "ovmer"
     assert [c["id"] for c in clean["cells"]] == ["a", "c", "d"]
     assert [c["execution_count"] for c in clean["cells"]] == [1, 2, None]
     assert clean["cells"][1]["outputs"][0]["execution_count"] == 2
@@ -171,7 +171,7 @@ def test_missing_scores_file_names_the_notebook(tmp_path: Path) -> None:
 def test_every_artefact_declares_what_its_builder_takes_and_its_notebook_saves_it() -> None:
     from ovmer.reproduce.artefacts import ARTEFACTS, FIGURE, TABLE, artefact_builder, artefact_names
 
-    assert len(artefact_names(TABLE)) == 8 and len(artefact_names(FIGURE)) == 7
+    assert len(artefact_names(TABLE)) == 9 and len(artefact_names(FIGURE)) == 8
     assert sorted(artefact_names(TABLE) + artefact_names(FIGURE)) == sorted(ARTEFACTS)
     for name in ARTEFACTS:
         artefact_builder(name)  # raises when the declared inputs and the builder's parameters differ
