@@ -9,7 +9,7 @@ export HF_HUB_OFFLINE ?= 1
 export HF_HUB_DISABLE_PROGRESS_BARS ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: all venv vllm-venv assets test test-fast lint reproduce bench clean notebooks-sync
+.PHONY: all venv vllm-venv assets test test-fast test-adversarial lint reproduce bench clean notebooks-sync
 
 all: test
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip
 	# torch first and pinned: the CPU wheel, so nothing pulls a multi-GB CUDA build.
 	$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[notebooks,models,hub,browser,dev]"
+	$(BIN)/python -m pip install -q -e ".[notebooks,models,hub,browser,distributed,dev]"
 	$(BIN)/python -m ipykernel install --sys-prefix --name ovmer --display-name "Python (ovmer)" >/dev/null
 	touch $(STAMP)
 
@@ -40,6 +40,10 @@ test: assets lint
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit
+
+# Damaged and hostile input for every command and reader, fuzzing, the store property test.
+test-adversarial: assets
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/adversarial
 
 # Pair every notebook with its py:percent script (notebooks/jupytext.toml): creates missing twins and
 # brings the older side of each pair up to date. Run it after editing either side.

@@ -24,6 +24,7 @@ import numpy as np
 from ovmer.data import RELEASED_BASELINES, load_ovmerd, load_released_descriptions, load_released_labels
 from ovmer.extract.cpu import CpuExtractor, fit_released
 from ovmer.extract.cpu.candidates import find_candidates
+from ovmer.extract.cpu.training import TRAINING_BASELINES
 from ovmer.extract.cpu.vocabulary import build_lexicon
 from ovmer.scoring import score_predictions
 from ovmer.settings import ALL_SETTINGS
@@ -40,9 +41,9 @@ def m_avg(predictions: dict[str, object]) -> float:
 def fidelity() -> tuple[float, float]:
     print("fidelity, leave-one-baseline-out: M-avg of our labels / of the released LLM labels (delta)")
     print(f"{'baseline':<12} " + " ".join(f"{s.short + ' ' + s.value:>26}" for s in ALL_SETTINGS))
-    ours = np.zeros((len(RELEASED_BASELINES), len(ALL_SETTINGS)))
+    ours = np.zeros((len(TRAINING_BASELINES), len(ALL_SETTINGS)))
     theirs = np.zeros_like(ours)
-    for row, baseline in enumerate(RELEASED_BASELINES):
+    for row, baseline in enumerate(TRAINING_BASELINES):
         extractor = fit_released([baseline])
         cells = []
         for col, setting in enumerate(ALL_SETTINGS):

@@ -1,6 +1,6 @@
 """Scoring speed: the fast path against the plain per-label implementation, side by side.
 
-Scores every released openset file (8 baselines × 3 settings, all 12 metrics and
+Scores every released openset file (10 baselines × 3 settings, all 12 metrics and
 M-avg) with ``ovmer.scoring.score_predictions`` and with
 ``ovmer.scoring.reference`` (written straight from the spec), checks that both
 agree to 1e-12, and prints both times and their ratio (goal: ≥ 15×). Also times

@@ -27,13 +27,15 @@ device: str = "cpu"  # "cpu" or "cuda" (backend "run")
 external_cmd: str = ""  # run the model in its own environment through this command (backend "run")
 limit: int = 0  # describe only the first N samples; 0: all (smoke: 4; replay always imports all)
 output: str = ""  # output folder; empty: $OVMER_OUTPUT or <project>/output (smoke: its smoke/ subfolder)
+engine: str = "local"  # where the model runs: "local" (this kernel) or "ray" (replicas on a Ray cluster; RAY_ADDRESS or a local instance)
 
 # %%
 from ovmer.reproduce.stage_describe import describe_baseline, plan_describe
 from ovmer.reproduce.stages import finish_stage
 
 plan = plan_describe(smoke=smoke, baseline=baseline, settings=settings, backend=backend, data_dir=data_dir,
-                     model_path=model_path, device=device, external_cmd=external_cmd, limit=limit, output=output)
+                     model_path=model_path, device=device, external_cmd=external_cmd, limit=limit, output=output,
+                     engine=engine)
 plan
 
 # %%

@@ -20,13 +20,14 @@ backend: str = "replay"  # LLM backend: transformers, vllm, openai or replay
 model: str = ""  # model folder or id for the backend (replay: empty serves the released outputs)
 limit: int = 0  # merge only the first N samples; 0: all
 output: str = ""  # output folder; empty: $OVMER_OUTPUT or <project>/output (smoke: its smoke/ subfolder)
+engine: str = "local"  # where the model runs: "local" (this kernel) or "ray" (replicas on a Ray cluster; RAY_ADDRESS or a local instance)
 
 # %%
 from ovmer.reproduce.stage_merge import merge_clues
 from ovmer.reproduce.stages import finish_stage, plan_stage
 
 plan = plan_stage("merge", smoke=smoke, baselines=baselines, backend=backend, model=model, limit=limit,
-                  output=output)
+                  output=output, engine=engine)
 plan
 
 # %%

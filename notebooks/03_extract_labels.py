@@ -20,13 +20,14 @@ backend: str = "cpu"  # cpu (no model), transformers, vllm, openai or replay
 model: str = ""  # model folder or id for LLM backends
 limit: int = 0  # extract only the first N samples; 0: all
 output: str = ""  # output folder; empty: $OVMER_OUTPUT or <project>/output (smoke: its smoke/ subfolder)
+engine: str = "local"  # where the model runs: "local" (this kernel) or "ray" (replicas on a Ray cluster; RAY_ADDRESS or a local instance)
 
 # %%
 from ovmer.reproduce.stage_extract import extract_labels
 from ovmer.reproduce.stages import finish_stage, plan_stage
 
 plan = plan_stage("extract", smoke=smoke, baselines=baselines, settings=settings, backend=backend, model=model,
-                  limit=limit, output=output)
+                  limit=limit, output=output, engine=engine)
 plan
 
 # %%

@@ -45,6 +45,9 @@ save_artefact("description_lengths", inputs)
 save_artefact("mapping_audit_effect", inputs)
 
 # %%
+save_artefact("protocol_ranking", inputs)
+
+# %%
 record_artefacts(inputs)
 
 # %% [markdown]
@@ -58,3 +61,4 @@ record_artefacts(inputs)
 # ![Metric correlation](../figures/metric_correlation.png)
 # ![Description lengths](../figures/description_lengths.png)
 # ![M-avg change with the flagged mapping paths cut (diagnostic)](../figures/mapping_audit_effect.png)
+# ![Ranking under each scoring protocol](../figures/protocol_ranking.png)

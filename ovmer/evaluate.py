@@ -20,7 +20,6 @@ import pandas as pd
 
 from ovmer import plugins
 from ovmer.data.mer2025 import LABELS_CSV, SUBTITLE_CSV
-from ovmer.data.released import RELEASED_BASELINES
 from ovmer.describe.adapter import BaselineSpec, DescribeAdapter
 from ovmer.describe.runner import resolve_run, run_describe
 from ovmer.errors import OvmerError
@@ -30,14 +29,9 @@ from ovmer.merge import run_merge
 from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.selection import SMOKE_LIMIT
 from ovmer.reproduce.stages import sample_limit, summary_frame, summary_row
-from ovmer.reproduce.tables import paper_ew_table
-from ovmer.scoring import (
-    M_AVG,
-    default_ground_truth,
-    read_ground_truth_csv,
-    score_predictions,
-    score_released,
-)
+from ovmer.scoring import M_AVG, default_ground_truth, read_ground_truth_csv
+from ovmer.scoring.paper import PAPER_EW_ROWS, paper_value
+from ovmer.scoring.protocols import DEFAULT_PROTOCOL, PROTOCOLS, score_with_protocol
 from ovmer.settings import Setting
 from ovmer.store import ResultsStore, store_path
 
@@ -194,10 +188,12 @@ def _label_lists(plan: EvaluationPlan, setting: Setting) -> dict[str, Any]:
 
 
 def score_every_protocol(plan: EvaluationPlan) -> pd.DataFrame:
-    """The model's scores in S0, S1 and S2 under every scoring protocol, ×100; one row per setting and protocol.
+    """The model's S0, S1 and S2 label lists under every scoring protocol, ×100; a row per setting and protocol.
 
-    The protocol is the paper's: the 12 emotion-wheel metrics and M-avg, over the
-    samples that were described (the ground truth of the others is left out).
+    ``score`` is each protocol's headline number (``ovmer-paper``: M-avg) and ``parts``
+    the rest, over the samples that were described (the ground truth of the others is
+    left out). A protocol that cannot score them (``hit-rate`` brings its own truth,
+    every OV-MERD sample) keeps its row, with the reason in ``note``.
     """
     truth = _ground_truth(plan)
     rows = []
@@ -207,34 +203,28 @@ def score_every_protocol(plan: EvaluationPlan) -> pd.DataFrame:
         if missing:
             raise OvmerError(f"{plan.name} {setting.value}: no ground truth for {len(missing)} sample(s), "
                              f"e.g. {missing[0]} ({plan.ground_truth or 'OV-MERD'})")
-        report = score_predictions(predictions, {n: truth[n] for n in predictions}, baseline=plan.name,
-                                   setting=setting.value)
-        scores = report.f_row()
-        rows.append({"setting": setting.short, "protocol": "ovmer-paper", "samples": len(predictions),
-                     "score": scores[M_AVG], **scores})
-    return pd.DataFrame(rows).set_index(["setting", "protocol"]).round(2)
+        subset = {name: truth[name] for name in predictions}
+        for protocol in PROTOCOLS.names():
+            row: dict[str, object] = {"setting": setting.short, "protocol": protocol, "samples": len(predictions)}
+            try:
+                result = score_with_protocol(predictions, protocol, subset, baseline=plan.name, setting=setting.value)
+            except OvmerError as exc:
+                rows.append(row | {"score": math.nan, "parts": "", "note": f"not scored: {str(exc).splitlines()[0]}"})
+                continue
+            parts = ", ".join(f"{name} {100 * value:.2f}" for name, value in result.parts.items())
+            rows.append(row | {"score": round(100 * result.score, 2), "parts": parts, "note": ""})
+    return pd.DataFrame(rows).set_index(["setting", "protocol"])
 
 
 def rank_in_table1(plan: EvaluationPlan, scores: pd.DataFrame) -> pd.DataFrame:
-    """Where the model's S2 M-avg would stand among Table 1's systems, best first.
+    """Where the model's S2 M-avg would stand among Table 1's systems (the paper's published M-avg), best first.
 
-    Table 1's rows are the paper's published values where this package has them,
-    else the released outputs scored here; they are over all of OV-MERD, so a
-    smoke run's few samples place the model only roughly.
+    Table 1 is over all of OV-MERD, so a smoke run's few samples place the model only roughly.
     """
-    mine = float(scores.loc[(Setting.NOSUBTITLE_ADDSUB.short, "ovmer-paper"), M_AVG])
-    samples = int(scores.loc[(Setting.NOSUBTITLE_ADDSUB.short, "ovmer-paper"), "samples"])
-    rows: dict[str, dict[str, object]] = {}
-    published = paper_ew_table()
-    if published is not None:
-        for system, value in published[M_AVG].items():
-            if system != "PCC" and not math.isnan(float(value)):
-                rows[str(system)] = {M_AVG: float(value), "source": "paper"}
-    for baseline in RELEASED_BASELINES:
-        if baseline not in rows:
-            rows[baseline] = {M_AVG: score_released(baseline, Setting.NOSUBTITLE_ADDSUB).f_row()[M_AVG],
-                              "source": "released outputs, scored here"}
-    rows[plan.name] = {M_AVG: mine, "source": f"this run ({samples} samples)"}
+    mine = scores.loc[(Setting.NOSUBTITLE_ADDSUB.short, DEFAULT_PROTOCOL)]
+    rows: dict[str, dict[str, object]] = {
+        system: {M_AVG: paper_value(system, M_AVG), "source": "paper"} for system in PAPER_EW_ROWS}
+    rows[plan.name] = {M_AVG: float(mine["score"]), "source": f"this run ({int(mine['samples'])} samples)"}
     table = pd.DataFrame.from_dict(rows, orient="index").sort_values(M_AVG, ascending=False).round(2)
     table.insert(0, "rank", range(1, len(table) + 1))
     table.index.name = "system"

@@ -10,8 +10,12 @@ Model identities come in two forms, both kept as they were first written:
 
 - :func:`model_fingerprint` (describe and ASR records): every file of a model
   folder by name, small files (configs, tokenizers) by sha256, weights by size;
-- :func:`folder_fingerprint` (the transformers LLM backend's ``revision``): a
-  short sha256 of ``config.json`` and the weight files' names and sizes.
+- :func:`folder_fingerprint` (the transformers and vLLM LLM backends' ``revision``):
+  a short sha256 of ``config.json``, the weight files' names and sizes and, since
+  0.2, the tokenizer, chat-template and generation-config files' content
+  (:data:`TEXT_MODEL_SUFFIXES`): a new chat template changes every reply, so it
+  must change the key. A folder without such files keeps its old fingerprint;
+  replies stored for a folder with them under the old recipe are recomputed once.
 """
 
 from __future__ import annotations
@@ -35,6 +39,9 @@ if TYPE_CHECKING:
 # Model files up to this size are hashed; larger ones (weights) are identified by name and size.
 HASHED_MODEL_FILE_BYTES = 4 << 20
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".gguf")
+# Top-level files of a model folder that shape its replies besides the weights: tokenizer files,
+# chat templates (chat_template.jinja / .json), generation_config.json. Hashed whatever their size.
+TEXT_MODEL_SUFFIXES = (".json", ".jinja", ".txt", ".model", ".tiktoken")
 
 # --------------------------------------------------------------------------- fingerprints
 
@@ -93,15 +100,51 @@ def model_fingerprint(model_path: str | os.PathLike[str] | None, fallback: str =
 
 
 def folder_fingerprint(folder: Path) -> str:
-    """sha256 of config.json and the weight files' names and sizes (cheap: weights are not read)."""
+    """sha256 of config.json, the weight files' names and sizes, and the tokenizer/template files.
+
+    Weights are not read (cheap). The tokenizer, chat-template and generation-config
+    files are hashed after the rest, so a folder that has none keeps the fingerprint of
+    the first recipe (see the module docstring).
+    """
     digest = hashlib.sha256()
     config = folder / "config.json"
     if config.is_file():
         digest.update(config.read_bytes())
-    for path in sorted(folder.iterdir()):
+    files = sorted(path for path in folder.iterdir() if path.is_file())
+    for path in files:
         if path.suffix in WEIGHT_SUFFIXES:
             digest.update(f"{path.name}:{path.stat().st_size}\n".encode())
+    for path in files:
+        if path.suffix in TEXT_MODEL_SUFFIXES and path.name != "config.json":
+            digest.update(f"{path.name}:{file_identity(path)['sha256']}\n".encode())
     return digest.hexdigest()[:16]
+
+
+def model_revision(model: str) -> str | None:
+    """:func:`folder_fingerprint` of a local model folder, or of a hub id's cached snapshot; else None.
+
+    For a hub id (``org/name``) the snapshot in the local Hugging Face cache is the
+    one a backend would load offline; when none is cached the revision is unknown.
+    """
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return folder_fingerprint(folder)
+    snapshot = hub_snapshot(model)
+    return folder_fingerprint(snapshot) if snapshot is not None else None
+
+
+def hub_snapshot(repo_id: str) -> Path | None:
+    """The folder of a hub model's snapshot in the default Hugging Face cache, without any network call.
+
+    None when it is not cached, when ``repo_id`` is no hub id, or without ``huggingface_hub``.
+    """
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(repo_id, "config.json")
+    except Exception:  # ImportError, or a name the hub library refuses as a repo id
+        return None
+    return Path(found).parent if isinstance(found, str) else None
 
 
 # --------------------------------------------------------------------------- keys

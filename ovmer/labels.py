@@ -22,6 +22,12 @@ Rules, in order:
 The parser never raises on text; it is idempotent on its own output
 (``parse_labels(parse_labels(x)) == parse_labels(x)``). Non-text objects
 other than the containers above raise :class:`LabelFormatError`.
+
+That tolerance is for label lists. An LLM's reply is first checked with
+:func:`label_reply_problem`: a reply without any ``[...]`` that is a refusal
+("Sorry, I cannot help with that."), a sentence, or that yields no label is
+not a label list, and the extract stage stores it as an error record (raw text
+kept) instead of turning its words into labels.
 """
 
 from __future__ import annotations
@@ -93,6 +99,38 @@ def parse_labels(value: Any, where: str = "label list") -> list[str]:
     ``where`` names the file/sample in error messages.
     """
     return list(dict.fromkeys(_pieces(value, where)))
+
+
+_REFUSAL = re.compile(
+    r"^\W*(?:sorry|i'?m sorry|i am sorry|i apologi[sz]e|unfortunately|as an ai\b|i can(?:no|'|’)t\b|"
+    r"i cannot\b|i(?: am|'m|’m) (?:unable|not able)\b|i won'?t\b|i do not|i don'?t)",
+    re.IGNORECASE,
+)
+_SENTENCE_END = re.compile(r"\w[.!?]+[\"')\]]*\s*$")
+
+
+def label_reply_problem(reply: str) -> str | None:
+    """Why an LLM reply is not a label list (a refusal, prose, no label), or None when it is one.
+
+    A reply holding a bracketed list is a list, whatever chatter surrounds it. Without
+    brackets it must read as comma-separated labels: no refusal, no sentence (a piece of
+    three or more words ending in ``.``, ``!`` or ``?``, or of more than ``MAX_LABEL_WORDS``
+    words), and at least one label.
+    """
+    text = reply.strip()
+    if not text:
+        return "the reply is empty"
+    if "[" in text:
+        return None
+    if _REFUSAL.match(text):
+        return "the reply is a refusal, not a label list"
+    for piece in _SPLIT.split(text.rsplit(":", 1)[-1] if ":" in text else text):
+        words = piece.split()
+        if len(words) > MAX_LABEL_WORDS or (len(words) >= 3 and _SENTENCE_END.search(piece)):
+            return "the reply is prose, not a label list"
+    if not parse_labels(text):
+        return "the reply holds no label"
+    return None
 
 
 def format_labels(labels: Iterable[str]) -> str:

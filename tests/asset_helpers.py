@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import socket
 from pathlib import Path
 
@@ -13,6 +14,26 @@ from ovmer.assets.fetch import SOURCE_ENV
 
 # ``ovmer.assets.fetch`` the attribute is the function; the module is needed for monkeypatching.
 fetch_module = importlib.import_module("ovmer.assets.fetch")
+DEFAULT_MIRROR = Path(__file__).resolve().parents[1].parent / "shared" / "ovmer-data"
+
+
+def asset_source() -> str | None:
+    """``OVMER_ASSET_SOURCE``, else the local mirror ``../shared/ovmer-data`` when present, else None (upstream)."""
+    env = os.environ.get(SOURCE_ENV)
+    if env:
+        return env
+    return str(DEFAULT_MIRROR) if DEFAULT_MIRROR.is_dir() else None
+
+
+def fetch_session_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Fetch the assets into a fresh folder, point ``OVMER_DATA`` (and ``OVMER_OUTPUT``) at it; the folder."""
+    from ovmer.assets import fetch
+
+    dest = tmp_path_factory.mktemp("ovmer-data")
+    fetch(source=asset_source(), dest=dest, progress=False)
+    os.environ["OVMER_DATA"] = str(dest)
+    os.environ["OVMER_OUTPUT"] = str(tmp_path_factory.mktemp("ovmer-output"))
+    return dest
 
 
 def make_source(mirror: Path, folder: Path, files: list[str], damage: str | None = None) -> Path:

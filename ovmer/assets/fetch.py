@@ -17,6 +17,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
@@ -140,6 +141,13 @@ def _install_one(entry: AssetEntry, dest: Path, source: Path | None, timeout: fl
 
 def extract_zip_safely(archive: Path, dest: Path) -> list[Path]:
     """Unpack ``archive`` into ``dest``, refusing absolute paths and ``..`` parts."""
+    try:
+        return _extract_members(archive, dest)
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError) as exc:  # a damaged archive: one line
+        raise AssetError(f"{archive}: damaged zip archive ({type(exc).__name__}: {exc}); fetch it again") from exc
+
+
+def _extract_members(archive: Path, dest: Path) -> list[Path]:
     written: list[Path] = []
     with zipfile.ZipFile(archive) as zf:
         for info in zf.infolist():

@@ -56,6 +56,7 @@ class MER2025Sample:
     subtitle_zh: str | None = None
     openset: list[str] | None = None
     reason: str | None = None
+    subtitle_row: bool = False  # the subtitle CSV has a row for it (its cells may still be empty)
 
     def media(self, kind: MediaKind) -> Path | None:
         return {"video": self.video, "audio": self.audio, "face": self.face}[kind]
@@ -98,15 +99,24 @@ class MER2025Layout:
         return "\n".join(lines)
 
 
-def _read_csv(path: Path) -> list[dict[str, str | None]]:
+def _read_csv(path: Path) -> dict[str, dict[str, str | None]]:
+    """name -> the row's needed cells (empty cells: None); a row without a name or a name twice is an error."""
     needed = CSV_COLUMNS[path.name]
     frame = read_csv_columns(path, needed, f"the dataset's {path.name}")
-    rows = []
-    for row in frame[list(needed)].itertuples(index=False):
+    rows: dict[str, dict[str, str | None]] = {}
+    for number, row in enumerate(frame[list(needed)].itertuples(index=False), start=1):
         values = {col: (str(val).strip() if str(val).strip() else None) for col, val in zip(needed, row, strict=True)}
-        if not values["name"]:
-            continue
-        rows.append(values)
+        if not any(values.values()):
+            continue  # a row of empty cells is a blank line
+        name = values["name"]
+        if not name:
+            raise OvmerError(
+                f"{path}: data row {number} has no name (its sample would drop out of every run); "
+                "fill in the name or delete the row"
+            )
+        if name in rows:
+            raise OvmerError(f"{path}: sample {name} has more than one row; keep one")
+        rows[name] = values
     return rows
 
 
@@ -161,10 +171,10 @@ def load_mer2025(
         if kind not in MEDIA_KINDS:
             raise OvmerError(f"unknown media kind {kind!r}; kinds are {', '.join(MEDIA_KINDS)}")
 
-    subtitles = {r["name"]: r for r in _read_csv(root / SUBTITLE_CSV)} if (root / SUBTITLE_CSV).is_file() else {}
-    labels = {r["name"]: r["openset"] for r in _read_csv(root / LABELS_CSV)} if (root / LABELS_CSV).is_file() else {}
+    subtitles = _read_csv(root / SUBTITLE_CSV) if (root / SUBTITLE_CSV).is_file() else {}
+    labels = {n: r["openset"] for n, r in _read_csv(root / LABELS_CSV).items()} if (root / LABELS_CSV).is_file() else {}
     reasons = (
-        {r["name"]: r["reason"] for r in _read_csv(root / DESCRIPTIONS_CSV)}
+        {n: r["reason"] for n, r in _read_csv(root / DESCRIPTIONS_CSV).items()}
         if (root / DESCRIPTIONS_CSV).is_file()
         else {}
     )
@@ -204,6 +214,7 @@ def load_mer2025(
             subtitle_zh=sub.get("chinese"),
             openset=parse_labels(raw_labels, where=f"{root / LABELS_CSV}: {name}") if raw_labels else None,
             reason=reasons.get(name),
+            subtitle_row=name in subtitles,
         )
         samples[name] = sample
         found: list[str] = []

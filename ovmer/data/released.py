@@ -18,8 +18,10 @@ RELEASED_BASELINES: tuple[str, ...] = (
     "Otter",
     "Qwen-Audio",
     "SALMONN",
+    "Video-ChatGPT",
     "Video-LLaVA",
     "VideoChat",
+    "VideoChat2",
     "mPLUG-Owl",
 )
 # Baseline -> the folder of its released files (manifest paths).

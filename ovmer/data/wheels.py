@@ -23,7 +23,6 @@ import functools
 import math
 import os
 import re
-import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,7 @@ from typing import Any
 
 from ovmer.assets import asset_path
 from ovmer.data.csvfile import read_csv_columns
-from ovmer.errors import LabelFormatError, OvmerError
+from ovmer.errors import LabelFormatError, OvmerError, reading
 from ovmer.paths import data_dir
 
 N_WHEELS = 5
@@ -78,10 +77,9 @@ def is_blank(value: Any) -> bool:
 def _read_sheet(path: Path) -> Any:
     import pandas as pd  # lazy: pandas and openpyxl cost more than the rest of the import
 
-    try:
+    # openpyxl and zipfile raise many types on a damaged file (BadZipFile, KeyError, XML errors, zlib.error).
+    with reading(path, "the spreadsheet"):
         return pd.read_excel(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
-        raise OvmerError(f"{path}: cannot read the spreadsheet ({exc})") from exc
 
 
 def read_wheel_rows(path: str | os.PathLike[str]) -> list[WheelRow]:

@@ -21,26 +21,29 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from ovmer.data.csvfile import read_csv_columns
 from ovmer.data.mer2025 import load_mer2025
 from ovmer.describe.media import load_audio
 from ovmer.describe.selection import parse_shard, select_names
 from ovmer.describe.transcriber import SAMPLE_RATE, Task, Transcriber
 from ovmer.describe.transcribers.whisper import WINDOW_SECONDS, WhisperTranscriber
 from ovmer.describe.transcribers.whisperx import WhisperXTranscriber
+from ovmer.engines import Engine, StageWork, each_sample, resolve_engine, run_work
 from ovmer.errors import OvmerError
 from ovmer.keys import FileIdentities, asr_key, model_fingerprint
 from ovmer.registry import Registry
 from ovmer.settings import Setting
 from ovmer.store.jsonl import ResultsStore, store_path
-from ovmer.store.runner import StageSummary, WorkItem, run_stage
+from ovmer.store.runner import Result, StageSummary, WorkItem
 
 __all__ = [
     "ASR_BACKENDS", "ASR_SETTING", "SAMPLE_RATE", "STAGE", "WINDOW_SECONDS", "Task", "Transcriber",
-    "WhisperTranscriber", "WhisperXTranscriber", "asr_store", "create_transcriber", "default_store_name",
+    "TranscribeWorker", "WhisperTranscriber", "WhisperXTranscriber", "asr_store", "create_transcriber", "default_store_name",
     "run_asr", "write_subtitle_csv",
 ]
 
@@ -85,45 +88,56 @@ def run_asr(
     store_name: str | None = None,
     progress: bool = True,
     transcriber: Transcriber | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Transcribe each clip of ``data_dir`` (its wav, else the clip's audio track) into the store.
 
     Resumable like every stage: the key hashes the backend settings, the model
     folder's files and the audio file's content. ``transcriber`` overrides the
-    backend (an already built one).
+    backend (an already built one). ``engine`` runs it here (``local``, the default) or on Ray
+    replicas (``ray``).
     """
     shard = parse_shard(shard)
-    engine = transcriber or create_transcriber(
+    speech = transcriber or create_transcriber(
         backend, model_path, device=device, dtype=dtype, language=language, task=task, max_new_tokens=max_new_tokens
     )
     layout = load_mer2025(data_dir, names=names, require=("audio",))
     chosen = select_names(layout, limit, shard)
     if any(n in layout.problems for n in chosen):
         warnings.warn(layout.report() + "\nthese samples get error records; the others run", stacklevel=2)
-    store = asr_store(store_name or default_store_name(engine.backend, model_path), store_root, shard)
+    store = asr_store(store_name or default_store_name(speech.backend, model_path), store_root, shard)
     identities = FileIdentities()
     model_id = model_fingerprint(model_path, str(model_path))
     items = []
     for name in chosen:
         sample = layout[name]
         source = sample.audio if sample.audio is not None else sample.video
-        key = asr_key(settings=engine.settings(), model=model_id, audio=identities(source))
+        key = asr_key(settings=speech.settings(), model=model_id, audio=identities(source))
         items.append(WorkItem(name, key, source))
-    loaded = False
+    return run_work(store, items, StageWork(TranscribeWorker(speech)), resolve_engine(engine),
+                    desc=f"asr {speech.backend}", progress=progress,
+                    meta={"backend": speech.backend, "model": str(model_path)})
 
-    def compute(item: WorkItem) -> tuple[str, str]:
-        nonlocal loaded
+
+@dataclass
+class TranscribeWorker:
+    """The asr stage's work on a chunk of clips: decode 16 kHz audio, transcribe (loads on first use)."""
+
+    transcriber: Transcriber
+    loaded: bool = False
+
+    def __call__(self, chunk: Sequence[WorkItem]) -> list[Result]:
+        return each_sample(self.transcribe, chunk)
+
+    def transcribe(self, item: WorkItem) -> tuple[str, str]:
         if item.payload is None:
             raise OvmerError(f"{item.name}: no audio or video file for this sample")
         waveform = load_audio(item.payload, SAMPLE_RATE).waveform
-        if not loaded:
-            engine.load()
-            loaded = True
-        text = engine.transcribe(waveform)
+        if not self.loaded:
+            self.transcriber.load()
+            self.loaded = True
+        text = self.transcriber.transcribe(waveform)
         return text, text.strip()
-
-    return run_stage(store, items, compute, desc=f"asr {engine.backend}", progress=progress,
-                     meta={"backend": engine.backend, "model": str(model_path)})
 
 
 def write_subtitle_csv(
@@ -147,9 +161,7 @@ def write_subtitle_csv(
         raise OvmerError(f"{store.path}: no finished transcripts to write")
     csv_path = Path(csv_path)
     if csv_path.exists():
-        frame = pd.read_csv(csv_path, dtype=str, keep_default_na=False)
-        if "name" not in frame.columns:
-            raise OvmerError(f"{csv_path}: no 'name' column; not a subtitle csv")
+        frame = read_csv_columns(csv_path, ("name",), "a subtitle csv")
     else:
         frame = pd.DataFrame({"name": pd.Series(dtype=str)})
     for col in ("chinese", "english"):

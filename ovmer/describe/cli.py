@@ -13,6 +13,7 @@ from ovmer.describe.registry import BASELINES
 from ovmer.describe.runner import resolve_run, run_describe
 from ovmer.describe.selection import describe_store, parse_shard
 from ovmer.devices import DTYPE_CHOICES
+from ovmer.engines.cli import add_engine_arguments, engine_from_args
 from ovmer.errors import OvmerError
 from ovmer.llm.presets import PRESETS
 from ovmer.llm.server_options import add_server_arguments, server_options
@@ -46,6 +47,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--shard", metavar="i/n", help="run shard i of n (0-based, every n-th sample)")
     parser.add_argument("--output", metavar="DIR", help="output folder holding store/ (default: OVMER_OUTPUT)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_engine_arguments(parser)
 
 
 def add_describe_arguments(parser: argparse.ArgumentParser) -> None:
@@ -114,6 +116,7 @@ def main_describe(args: argparse.Namespace) -> int:
         subtitle_language=args.subtitle_language,
         max_new_tokens=args.max_new_tokens,
         spec=spec,
+        engine=engine_from_args(args),
     )
     name = spec.name
     code = _print_summary(f"describe {name} {args.setting}", summary, describe_store(name, args.setting, args.output, shard).path)
@@ -166,7 +169,7 @@ def main_asr(args: argparse.Namespace) -> int:
     summary = run_asr(
         args.data, args.model_path, backend=args.backend, device=args.device, dtype=args.dtype,
         language=args.language, task=args.task, limit=args.limit, shard=shard, store_root=args.output,
-        progress=not args.no_progress,
+        progress=not args.no_progress, engine=engine_from_args(args),
     )
     store = asr_store(default_store_name(args.backend, args.model_path), args.output, shard)
     code = _print_summary(f"asr {args.backend}", summary, store.path)

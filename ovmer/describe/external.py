@@ -33,7 +33,13 @@ store. The package:
    Each result becomes a store record as it arrives, so a crash or kill of either
    side loses at most the samples in flight. Samples the program never answered
    become error records (retried on the next run). Results of an earlier, killed
-   run that still match a sample's key are taken up before anything is re-run.
+   run that still match a sample's key are taken up before anything is re-run; a
+   run folder is deleted only once every finished result in it is in the store
+   (results for samples outside the current selection wait for a later run).
+
+Samples whose media files are missing or empty (or, for the subtitle setting, that
+have no row in the subtitle CSV) are not sent: they get error records, as in a
+native run.
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.describe.adapter import BaselineSpec
-from ovmer.describe.inputs import media_kinds, media_paths
+from ovmer.describe.inputs import input_problems, media_kinds, media_paths
 from ovmer.errors import OvmerError
 from ovmer.store.jsonl import ResultsStore
 from ovmer.store.runner import Result, SampleFailure, StageSummary, WorkItem, run_stage
@@ -154,28 +160,53 @@ def _answer(item: WorkItem, status: str, text: str | None, error: str | None) ->
     return item, SampleFailure(error or "error")
 
 
-def _take_up_earlier_runs(root: Path, pending: dict[str, WorkItem]) -> Iterator[tuple[WorkItem, Result]]:
-    """Results left by a killed run whose request had the same key; then drop those run folders."""
+def _requested_keys(requests: Path) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    if requests.exists():
+        for line in requests.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                data = json.loads(line)
+                keys[data["name"]] = data["key"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                continue
+    return keys
+
+
+def _finished_results(run: Path) -> Iterator[tuple[str, str, str]]:
+    """(name, key, text) of every ok result of a run folder whose sample it requested."""
+    keys = _requested_keys(run / "requests.jsonl")
+    results = run / "results.jsonl"
+    for number, line in _ResultReader(results).read(final=True):
+        name, status, text, _ = _parse_result(line, f"{results}:{number}")
+        if name is not None and status == "ok" and name in keys and text is not None:
+            yield name, keys[name], text
+
+
+def _remove_if_stored(run: Path, store: ResultsStore) -> bool:
+    """Delete a run folder once every finished result in it is in the store (same sample and key).
+
+    A result for a sample outside the current selection is kept for a later run to take
+    up: the folder stays until nothing in it would be lost.
+    """
+    stored = {(record.name, record.key) for record in store.iter_records() if record.ok}
+    if all((name, key) in stored for name, key, _ in _finished_results(run)):
+        shutil.rmtree(run, ignore_errors=True)
+        return True
+    return False
+
+
+def _take_up_earlier_runs(
+    root: Path, pending: dict[str, WorkItem], store: ResultsStore
+) -> Iterator[tuple[WorkItem, Result]]:
+    """Results left by a killed run whose request had the same key; then drop the folders fully stored."""
     for run in sorted(p for p in root.glob("run-*") if p.is_dir()):
-        requests, results = run / "requests.jsonl", run / "results.jsonl"
-        keys: dict[str, str] = {}
-        if requests.exists():
-            for line in requests.read_text(encoding="utf-8").splitlines():
-                try:
-                    data = json.loads(line)
-                    keys[data["name"]] = data["key"]
-                except (json.JSONDecodeError, KeyError, TypeError):
-                    continue
-        reader = _ResultReader(results)
-        for number, line in reader.read(final=True):
-            name, status, text, error = _parse_result(line, f"{results}:{number}")
-            item = pending.get(name or "")
-            if item is None or status != "ok" or keys.get(item.name) != item.key:
+        for name, key, text in _finished_results(run):
+            item = pending.get(name)
+            if item is None or key != item.key:
                 continue  # only finished results for the very same inputs are reused
             del pending[item.name]
-            assert text is not None
             yield item, (text, text.strip(), {"external_run": run.name})
-        shutil.rmtree(run, ignore_errors=True)
+        _remove_if_stored(run, store)
 
 
 def _exchange(
@@ -185,7 +216,12 @@ def _exchange(
     """The results of the items to do, as they arrive: taken up from a killed run, else from ``command``."""
     pending = {item.name: item for item in todo}
     root = work_dir(store)
-    yield from _take_up_earlier_runs(root, pending)
+    yield from _take_up_earlier_runs(root, pending, store)
+    for name, item in list(pending.items()):  # missing media or subtitle row: not sent, as in a native run
+        problem = input_problems(item.payload)
+        if problem is not None:
+            del pending[name]
+            yield item, SampleFailure(problem)
     if not pending:
         return
 
@@ -235,6 +271,8 @@ def _exchange(
         )
         for name in list(pending):
             yield _answer(pending.pop(name), "error", None, reason)
+    else:  # every sample answered: the folder is only a copy of what the store now holds
+        _remove_if_stored(run, store)
 
 
 def run_external(

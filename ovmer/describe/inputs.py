@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from ovmer.data.mer2025 import MediaKind, MER2025Layout, MER2025Sample
+from ovmer.data.mer2025 import SUBTITLE_CSV, MediaKind, MER2025Layout, MER2025Sample
 from ovmer.describe.adapter import BaselineSpec
 from ovmer.describe.media import MediaError, load_audio, load_faces, load_video_frames
 from ovmer.describe.prompts import RenderedPrompt
@@ -35,6 +35,12 @@ class DescribeItem:
     sample: MER2025Sample
     prompt: RenderedPrompt
     subtitle: str | None
+    problems: tuple[str, ...] = ()  # why it cannot run (missing media, no subtitle row): an error record
+
+
+def input_problems(item: DescribeItem) -> str | None:
+    """The sample's problems in one message, or None when it can run."""
+    return f"{item.sample.name}: " + "; ".join(item.problems) if item.problems else None
 
 
 def media_kinds(spec: BaselineSpec, visual: Visual = "frames") -> list[MediaKind]:
@@ -80,8 +86,13 @@ def prepare_items(
     for name in names:
         sample = layout[name]
         subtitle = None
+        problems = list(layout.problems.get(name, ()))
         if setting is Setting.SUBTITLE:
             subtitle = sample.subtitle(subtitle_language) or ""
+            if not sample.subtitle_row:  # an empty cell is an empty subtitle; no row is a gap in the csv
+                problems.append(
+                    f"no row in {layout.root / SUBTITLE_CSV} (setting subtitle needs one; an empty cell is fine)"
+                )
         prompt = render_prompt(setting, modalities, subtitle)
         media = {kind: identities(path) for kind, path in media_paths(sample, kinds).items()}
         key = describe_key(
@@ -96,7 +107,7 @@ def prepare_items(
             runner=runner,
             extra=extra,
         )
-        items.append(WorkItem(name, key, DescribeItem(sample, prompt, subtitle)))
+        items.append(WorkItem(name, key, DescribeItem(sample, prompt, subtitle, tuple(problems))))
     return items
 
 
@@ -109,6 +120,9 @@ def build_message(
 ) -> Chat:
     """Decoded media, subtitle and instruction for one sample (raises MediaError naming a bad file)."""
     sample = item.sample
+    problem = input_problems(item)
+    if problem is not None:
+        raise MediaError(problem)
     parts: list[Part] = []
     paths = media_paths(sample, media_kinds(spec, visual))
     for kind, path in paths.items():

@@ -13,16 +13,20 @@ last frame when the clip has fewer frames than asked; ``fps`` takes one frame ev
 
 from __future__ import annotations
 
+import functools
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ovmer.describe.adapter import FramePolicy
-from ovmer.errors import OvmerError
+from ovmer.errors import OvmerError, reading
 from ovmer.keys import file_identity
 from ovmer.messages import AUDIO_SAMPLE_RATE, AudioPart, VideoPart
+
+T = TypeVar("T")
 
 __all__ = ["FACE_STACK_FPS", "MediaError", "check_media_file", "file_identity", "fps_indices", "load_audio",
            "load_faces", "load_video_frames", "select_indices", "uniform_indices"]
@@ -99,6 +103,18 @@ def select_indices(times: Sequence[float], policy: FramePolicy) -> list[int]:
 # --------------------------------------------------------------------------- video
 
 
+def _media_errors(loader: Callable[..., T]) -> Callable[..., T]:
+    """Any failure of the decoder on a damaged file (PyAV raises more than its own error types,
+    e.g. UnicodeDecodeError from a garbled message) becomes a :class:`MediaError` naming the file."""
+
+    @functools.wraps(loader)
+    def guarded(path: str | os.PathLike[str], *args: Any, **kwargs: Any) -> T:
+        with reading(path, "as media", MediaError):
+            return loader(path, *args, **kwargs)
+
+    return guarded
+
+
 def _open_container(path: Path):  # -> av.container.InputContainer
     import av
 
@@ -116,6 +132,7 @@ def _scaled_size(width: int, height: int, max_side: int | None) -> tuple[int, in
     return max(2, int(round(width * scale / 2)) * 2), max(2, int(round(height * scale / 2)) * 2)
 
 
+@_media_errors
 def load_video_frames(
     path: str | os.PathLike[str],
     policy: FramePolicy | None = None,
@@ -177,6 +194,7 @@ def load_video_frames(
 # --------------------------------------------------------------------------- audio
 
 
+@_media_errors
 def load_audio(
     path: str | os.PathLike[str],
     sample_rate: int = AUDIO_SAMPLE_RATE,
@@ -220,6 +238,7 @@ def load_audio(
 # --------------------------------------------------------------------------- faces
 
 
+@_media_errors
 def load_faces(
     path: str | os.PathLike[str],
     policy: FramePolicy | None = None,
@@ -235,8 +254,11 @@ def load_faces(
     path = check_media_file(path, "face file")
     try:
         faces = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as exc:
-        raise MediaError(f"{path}: not a readable .npy face stack ({exc})") from exc
+    except Exception as exc:  # ValueError, EOFError, BadZipFile (a broken npz)...: one message naming the file
+        raise MediaError(f"{path}: not a readable .npy face stack ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(faces, np.ndarray):  # an npz archive under a .npy name
+        faces.close()
+        raise MediaError(f"{path}: an npz archive, not a .npy face stack")
     if faces.ndim != 4 or faces.shape[-1] != 3:
         raise MediaError(f"{path}: expected a (T, H, W, 3) face stack, got shape {faces.shape}")
     if faces.shape[0] == 0:

@@ -1,9 +1,12 @@
 """Join a sharded describe run into one store file, and export descriptions in the authors' npz format.
 
 :func:`merge_shards` checks that every expected sample has its latest record in
-exactly one shard file before it writes the merged file (whole, then swapped
-in); the merged file keeps the records and keys as they are, so a later
-unsharded run resumes from it.
+exactly one shard file, then *adds* the shards' records to the baseline's store
+file: what the file held before (an earlier full run, samples outside this
+selection) stays, a record already there is not written twice, and a sample
+that already had a different finished record is reported as a conflict (the
+shard's record becomes its latest; the earlier one stays in the history). The
+records keep their keys, so a later unsharded run resumes from the file.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ from pathlib import Path
 
 from ovmer.data.mer2025 import load_mer2025
 from ovmer.describe.prompts import describe_setting
-from ovmer.describe.selection import STAGE, describe_store, select_names
+from ovmer.describe.selection import describe_store, select_names
 from ovmer.errors import OvmerError
 from ovmer.settings import Setting
 from ovmer.store.authors_npz import export_descriptions
-from ovmer.store.jsonl import Record, store_path
+from ovmer.store.jsonl import Record
 
 
 @dataclass(frozen=True)
@@ -27,9 +30,22 @@ class MergeResult:
     path: Path
     samples: int
     errors: int
+    added: int = 0  # records appended to the store file (the rest were there already)
+    conflicts: tuple[str, ...] = ()  # samples that had a different finished record before
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.samples} samples ({self.errors} error records)"
+        text = f"{self.path}: {self.samples} samples ({self.errors} error records), {self.added} records added"
+        if self.conflicts:
+            shown = ", ".join(self.conflicts[:5]) + (" ..." if len(self.conflicts) > 5 else "")
+            text += (
+                f"; {len(self.conflicts)} sample(s) already had a different finished record ({shown}): "
+                "the shards' records are now their latest, the earlier ones stay in the file's history"
+            )
+        return text
+
+
+def _same(a: Record, b: Record) -> bool:
+    return (a.status, a.key, a.raw, a.value, a.error) == (b.status, b.key, b.raw, b.value, b.error)
 
 
 def merge_shards(
@@ -47,8 +63,8 @@ def merge_shards(
 
     The expected samples are ``names``, or those of ``data_dir`` (first ``limit``),
     exactly as the shards selected them. Each must have its latest record in exactly
-    one shard file, and that record must be ok unless ``allow_errors``. The merged
-    file keeps the records (and keys) as they are, so a later unsharded run resumes from it.
+    one shard file, and that record must be ok unless ``allow_errors``. The records
+    are added to the store file (see the module docstring); nothing it held is removed.
     """
     setting = describe_setting(setting)
     if num_shards < 1:
@@ -77,7 +93,14 @@ def merge_shards(
     duplicates = {n: o for n, o in owners.items() if len(o) > 1}
     gaps = [n for n in expected if n not in owners]
     strays = [n for n in owners if n not in expected_set]
-    errors = [n for n in expected if n in records and not records[n].ok]
+    target = describe_store(baseline, setting, store_root)
+    before = target.latest()
+    # A shard's error does not undo a finished record the file already holds (readers see the latter).
+    merged = {
+        n: before[n] if not records[n].ok and n in before and before[n].ok else records[n]
+        for n in expected if n in records
+    }
+    errors = [n for n in expected if n in merged and not merged[n].ok]
     problems = []
     if duplicates:
         shown = ", ".join(f"{n} (shards {', '.join(map(str, o))})" for n, o in list(duplicates.items())[:5])
@@ -94,17 +117,18 @@ def merge_shards(
     if problems:
         raise OvmerError(f"cannot merge {baseline} {setting.value} from {num_shards} shards: " + "; ".join(problems))
 
-    target = store_path(STAGE, baseline, setting, root=store_root)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".partial-{target.name}")
-    # Merged file is derived from the shards: write it whole, then swap it in.
-    with open(partial, "w", encoding="utf-8") as handle:
-        for name in expected:
-            handle.write(records[name].to_json() + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(partial, target)
-    return MergeResult(target, len(expected), len(errors))
+    additions: list[Record] = []
+    conflicts: list[str] = []
+    for name in expected:
+        record, current = records[name], before.get(name)
+        if current is not None and (_same(current, record) or (current.ok and not record.ok)):
+            continue  # already merged, or a failed retry of a finished sample
+        if current is not None and current.ok and record.ok:
+            conflicts.append(name)
+        additions.append(record)
+    # Appended in one write and one fsync; a merge killed midway is completed by running it again.
+    target.extend(additions)
+    return MergeResult(target.path, len(expected), len(errors), len(additions), tuple(conflicts))
 
 
 def export_npz(

@@ -64,7 +64,7 @@ _SPECS: tuple[BaselineSpec, ...] = (
     BaselineSpec(
         name="VideoChat2", modalities=VIDEO, run="external", frames=FramePolicy(num_frames=4),
         checkpoint="OpenGVLab/VideoChat2 (videochat2_7b_stage3)",
-        upstream=f"{_TRACK23}/VideoChat2/main-video.py",
+        released=True, upstream=f"{_TRACK23}/VideoChat2/main-video.py",
     ),
     BaselineSpec(
         name="Video-LLaMA", modalities=VIDEO, run="external", frames=FramePolicy(num_frames=8),
@@ -82,7 +82,7 @@ _SPECS: tuple[BaselineSpec, ...] = (
     BaselineSpec(
         name="Video-ChatGPT", modalities=VIDEO, run="external", frames=FramePolicy(num_frames=100),
         checkpoint="MBZUAI/Video-ChatGPT-7B",
-        upstream=f"{_TRACK23}/Video-ChatGPT",
+        released=True, upstream=f"{_TRACK23}/Video-ChatGPT",
         notes="upstream samples 100 frames and pools CLIP features over time and space",
     ),
     BaselineSpec(

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from ovmer.data.mer2025 import SUBTITLE_CSV, MER2025Layout, load_mer2025
@@ -42,16 +43,17 @@ from ovmer.describe.merging import MergeResult, export_npz, merge_shards
 from ovmer.describe.prompts import describe_setting, render_describe_prompt
 from ovmer.describe.registry import create_adapter, get_baseline
 from ovmer.describe.selection import STAGE, describe_store, parse_shard, select_names, shard_names
+from ovmer.engines import Engine, StageWork, each_sample, resolve_engine, run_work
 from ovmer.errors import OvmerError
 from ovmer.hub.models import local_checkpoint
 from ovmer.keys import HASHED_MODEL_FILE_BYTES, FileIdentities, describe_key, model_fingerprint
 from ovmer.llm.chat_completions import run_concurrently
 from ovmer.settings import Setting
-from ovmer.store.runner import StageSummary, WorkItem, run_stage
+from ovmer.store.runner import Result, StageSummary, WorkItem
 
 __all__ = [
     "DEFAULT_FRAMES", "HASHED_MODEL_FILE_BYTES", "STAGE", "DescribeItem", "FileIdentities", "MergeResult",
-    "PromptRenderer", "Visual", "build_message", "describe_key", "describe_store", "export_npz",
+    "DescribeWorker", "PromptRenderer", "Visual", "build_message", "describe_key", "describe_store", "export_npz",
     "media_kinds", "media_paths", "merge_shards", "model_fingerprint", "parse_shard", "prepare_items",
     "resolve_run", "run_describe", "select_names", "shard_names",
 ]
@@ -126,6 +128,7 @@ def run_describe(
     render_prompt: PromptRenderer | None = None,
     max_new_tokens: int | None = None,
     adapter_options: Mapping[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Describe every (remaining) sample of ``data_dir`` with a baseline; see the module docstring.
 
@@ -134,7 +137,11 @@ def run_describe(
     instance (its ``spec``, or ``spec=``). With ``external_cmd`` the samples go to that command through the
     protocol of :mod:`ovmer.describe.external`. Missing or empty media files are
     reported up front and become error records for their samples; the run goes on.
+    ``engine`` runs the model here (``local``, the default) or on replicas on a Ray cluster
+    (``ray``, or a :class:`~ovmer.engines.ray_engine.RayEngine` with its placement); the
+    records are the same.
     """
+    runner = resolve_engine(engine)
     setting = describe_setting(setting)
     shard = parse_shard(shard)
     spec, adapter = resolve_run(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens,
@@ -158,6 +165,9 @@ def run_describe(
 
     if adapter is None:
         assert external_cmd is not None
+        if runner.name != "local":
+            raise OvmerError(f"--external-cmd runs one program here; the {runner.name} engine runs native "
+                             "adapters (for an external baseline on a cluster, run --shard i/n jobs)")
         items = prepare_items(
             spec, setting, layout, chosen,
             model=model_fingerprint(model_path, spec.checkpoint),
@@ -181,30 +191,43 @@ def run_describe(
         visual=visual,
         subtitle_language=subtitle_language,
     )
-    frame_side = adapter.frame_max_side or max_side  # an adapter's own size is part of its key
-    loaded = False
-
-    def load_once() -> None:
-        nonlocal loaded
-        if not loaded:  # only when there is work: a finished run never loads the model
-            adapter.load()
-            loaded = True
-
-    def compute(item: WorkItem) -> tuple[str, str, dict[str, object]]:
-        message = build_message(item.payload, spec, visual=visual, max_side=frame_side)
-        load_once()
-        text, record_meta = adapter.describe_record(message)
-        if not isinstance(text, str):
-            raise OvmerError(f"{spec.name}: describe() returned {type(text).__name__}, not text")
-        return text, text.strip(), record_meta
-
-    def compute_many(chunk: Sequence[WorkItem]) -> list[Any]:
-        load_once()  # before the threads start
-        return run_concurrently(compute, chunk, adapter.concurrency)
-
     desc = f"describe {spec.name} {setting.short}" + (f" shard {shard_text}" if shard_text else "")
     meta["device"] = device
-    if adapter.concurrency > 1:  # samples wait on a server: decode and send several at once
-        return run_stage(store, items, batch=compute_many, batch_size=adapter.concurrency, desc=desc,
-                         progress=progress, meta=meta)
-    return run_stage(store, items, compute, desc=desc, progress=progress, meta=meta)
+    # An adapter's own frame size is part of its key; one that waits on a server takes several samples at once.
+    work = StageWork(DescribeWorker(adapter, spec, visual, adapter.frame_max_side or max_side),
+                     batch_size=adapter.concurrency)
+    return run_work(store, items, work, runner, desc=desc, progress=progress, meta=meta)
+
+
+@dataclass
+class DescribeWorker:
+    """The describe stage's work on a chunk of samples: decode each one's media, ask the adapter.
+
+    The adapter loads on the first sample (a finished run never loads it). An
+    engine may run a copy in another process (a Ray replica), so it is plain data.
+    """
+
+    adapter: DescribeAdapter
+    spec: BaselineSpec
+    visual: Visual = "frames"
+    max_side: int | None = None
+    loaded: bool = False
+
+    def __call__(self, chunk: Sequence[WorkItem]) -> list[Result]:
+        if self.adapter.concurrency > 1:  # samples wait on a server: decode and send several at once
+            self.load()  # before the threads start
+            return run_concurrently(self.describe, chunk, self.adapter.concurrency)
+        return each_sample(self.describe, chunk)
+
+    def load(self) -> None:
+        if not self.loaded:
+            self.adapter.load()
+            self.loaded = True
+
+    def describe(self, item: WorkItem) -> tuple[str, str, dict[str, object]]:
+        message = build_message(item.payload, self.spec, visual=self.visual, max_side=self.max_side)
+        self.load()
+        text, record_meta = self.adapter.describe_record(message)
+        if not isinstance(text, str):
+            raise OvmerError(f"{self.spec.name}: describe() returned {type(text).__name__}, not text")
+        return text, text.strip(), record_meta

@@ -10,13 +10,15 @@ without a call.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ovmer.engines import Engine, resolve_engine
 from ovmer.extract.cpu import load_or_fit
 from ovmer.keys import cpu_extract_key, rule_key
-from ovmer.labels import parse_labels
-from ovmer.llm.client import LLMBackend
+from ovmer.labels import label_reply_problem, parse_labels
+from ovmer.llm.client import LLMBackend, ReplyError
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.text_stage import BatchResults, TextStage, TextTask
@@ -106,12 +108,14 @@ def run_extract(
     batch_size: int | None = None,
     progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Extract label lists from ``baseline``'s ``setting`` descriptions into store stage ``extract``.
 
     ``backend`` is ``cpu``, a registered LLM backend name (with ``model``) or
     an :class:`~ovmer.llm.client.LLMBackend`. Descriptions come from
-    ``descriptions`` (a mapping or a file) or else the store/released files.
+    ``descriptions`` (a mapping or a file) or else the store/released files. ``engine``
+    runs the LLM calls here (``local``) or on Ray replicas (``ray``).
     """
     setting = Setting.parse(setting)
     template = load_prompt(prompt)
@@ -124,6 +128,9 @@ def run_extract(
     tasks = extract_tasks(texts, chosen, template)
     meta = {"baseline": baseline, "setting": setting.value, "input": origin}
     if backend == CPU_BACKEND:
+        if resolve_engine(engine).name != "local":
+            warnings.warn("the cpu extractor runs no model (thousands of descriptions a second); "
+                          "it runs in this process whatever the engine", stacklevel=2)
         store = ResultsStore(store_path(STAGE, baseline, setting, store_root))
         return _run_cpu(store, tasks, texts, batch_size or CPU_BATCH, progress, meta)
     job = TextStage.open(
@@ -132,6 +139,15 @@ def run_extract(
     )
     where = f"{baseline}/{setting.value}"
     return job.run(
-        tasks, lambda raw, name: parse_labels(raw, where=f"{where}: {name}"),
-        batch_size=batch_size or 8, progress=progress, meta=meta,
+        tasks, lambda raw, name: parse_label_reply(raw, f"{where}: {name}"),
+        batch_size=batch_size or 8, progress=progress, meta=meta, engine=engine,
     )
+
+
+def parse_label_reply(raw: str, where: str) -> list[str]:
+    """An LLM's extraction reply -> its labels; a refusal or prose raises :class:`ReplyError` (text kept)."""
+    problem = label_reply_problem(raw)
+    if problem is not None:
+        excerpt = " ".join(raw.split())[:120]
+        raise ReplyError(f"{where}: {problem}: {excerpt!r}", raw=raw)
+    return parse_labels(raw, where=where)

@@ -14,14 +14,17 @@ from typing import Any
 
 from ovmer.data import load_ovmerd
 from ovmer.data.name_values import PREDICTION_FILES, read_name_values
+from ovmer.data.released import RELEASED_BASELINES
+from ovmer.engines import Engine
 from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
-from ovmer.llm.client import LLMBackend
+from ovmer.llm.client import LLMBackend, ReplyError
 from ovmer.llm.inputs import select_names
 from ovmer.llm.presets import GenerationSettings, get_preset
 from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.paths import cache_dir
 from ovmer.prompts import PromptTemplate, load_prompt
+from ovmer.registry import did_you_mean
 from ovmer.scoring.grouping import GroupingCache, parse_groups
 from ovmer.settings import Setting
 from ovmer.store import StageSummary, store_path
@@ -46,8 +49,10 @@ def stored_predictions(
 ) -> dict[str, list]:
     path = store_path("extract", baseline, setting, root)
     if not path.is_file():
+        stored = [p.name for p in path.parent.parent.iterdir() if p.is_dir()] if path.parent.parent.is_dir() else []
         raise OvmerError(
-            f"{path}: no extracted labels for {baseline}/{setting.value}; run `ovmer extract` first"
+            f"{path}: no extracted labels for {baseline}/{setting.value}; run `ovmer extract` first."
+            + did_you_mean(baseline, [*RELEASED_BASELINES, *stored], n=3, loose=True)
         )
     return read_predictions(path)
 
@@ -75,6 +80,7 @@ def run_group(
     batch_size: int = 8,
     progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Group each sample's ground-truth and predicted labels into synonym groups.
 
@@ -122,12 +128,13 @@ def run_group(
     def parse(raw: str, name: str) -> list[list[str]]:
         groups = parse_groups(raw)
         if not groups:
-            raise OvmerError(f"{name}: no label groups found in the reply")
+            excerpt = " ".join(raw.split())[:120]
+            raise ReplyError(f"{name}: no label groups found in the reply (not a list of lists): {excerpt!r}", raw=raw)
         return groups
 
     summary = job.run(
         tasks, parse, batch_size=batch_size, progress=progress,
-        meta={"baseline": baseline, "setting": setting.value},
+        meta={"baseline": baseline, "setting": setting.value}, engine=engine,
     )
     summary.skipped += summary_skipped
     # Fill the cache from the store, so finished replies reach it even after an interrupted run.

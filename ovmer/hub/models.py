@@ -15,6 +15,7 @@ from ovmer.describe.adapter import BaselineSpec
 from ovmer.describe.registry import get_baseline
 from ovmer.errors import OvmerError
 from ovmer.hub.snapshots import fetch_snapshot
+from ovmer.keys import hub_snapshot
 from ovmer.paths import data_dir
 
 RECORD_FILE = "models.json"
@@ -32,7 +33,7 @@ def _records() -> dict[str, str]:
         return {}
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or not UTF-8
         raise OvmerError(f"{path}: unreadable record of downloaded models ({exc}); delete it and download again") from None
     return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
@@ -58,15 +59,7 @@ def native_spec(baseline: str) -> BaselineSpec:
 
 def _cached_snapshot(repo_id: str) -> Path | None:
     """The checkpoint's folder in the default Hub cache, without any network call (None: not there)."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-    except ImportError:
-        return None
-    try:
-        found = try_to_load_from_cache(repo_id, "config.json")
-    except ValueError:  # not a Hub id (a served model, a user's own checkpoint name): nothing cached
-        return None
-    return Path(found).parent if isinstance(found, str) else None
+    return hub_snapshot(repo_id)
 
 
 def local_checkpoint(baseline: str) -> Path | None:

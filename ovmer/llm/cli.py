@@ -8,6 +8,7 @@ from typing import Any
 
 from ovmer.data.released import RELEASED_BASELINES
 from ovmer.devices import DTYPE_CHOICES
+from ovmer.engines.cli import add_engine_arguments, engine_from_args
 from ovmer.errors import OvmerError
 from ovmer.extract import run_extract
 from ovmer.group import run_group
@@ -61,6 +62,7 @@ def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--limit", type=int, help="only the first N samples")
     run.add_argument("--names", nargs="+", help="only these samples")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_engine_arguments(parser)
 
 
 def _baselines(values: list[str]) -> list[str]:
@@ -94,6 +96,7 @@ def stage_options(args: argparse.Namespace) -> dict[str, Any]:
         "limit": args.limit,
         "names": args.names,
         "progress": not args.quiet,
+        "engine": engine_from_args(args),
     }
     if args.backend != "cpu":
         options["settings"] = get_preset(args.preset).replace(

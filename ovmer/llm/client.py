@@ -17,7 +17,7 @@ from ovmer.llm.presets import GenerationSettings
 from ovmer.messages import ROLES, ChatMessage, Role
 from ovmer.messages import text_messages as conversation_dicts
 
-__all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "Role",
+__all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "ReplyError", "Role",
            "conversation_dicts"]
 
 # One conversation's result: the reply text, or the exception that stopped it.
@@ -27,6 +27,17 @@ Conversation = Sequence[ChatMessage]
 
 class LLMError(OvmerError):
     """A backend could not produce a reply (server error, timeout, malformed answer)."""
+
+
+class ReplyError(LLMError):
+    """A reply came back but cannot be used (empty, a refusal, prose instead of a list).
+
+    ``raw`` is the reply's text: the stage's error record keeps it, so the reason can be seen.
+    """
+
+    def __init__(self, message: str, raw: str | None = None) -> None:
+        super().__init__(message)
+        self.raw = raw
 
 
 class LLMBackend(ABC):
@@ -71,15 +82,26 @@ class LLMBackend(ABC):
 
         ``names`` are the samples the conversations belong to; backends that
         serve by sample (replay) need them, the others ignore them. The default
-        runs the batch at once, so a failure is reported for every member.
+        runs the batch at once; when that fails (one over-long prompt, an
+        out-of-memory batch), each conversation is retried on its own, so only
+        the members that fail alone get the exception.
         """
         try:
-            replies = self.generate(batch, settings)
+            return self._checked(batch, self.generate(batch, settings))
         except Exception as exc:
-            return [exc] * len(batch)
+            if len(batch) <= 1:
+                return [exc] * len(batch)
+        outcomes: list[Outcome] = []
+        for conversation in batch:
+            try:
+                outcomes.extend(self._checked([conversation], self.generate([conversation], settings)))
+            except Exception as exc:  # this member's own failure
+                outcomes.append(exc)
+        return outcomes
+
+    def _checked(self, batch: Sequence[Sequence[ChatMessage]], replies: Sequence[str]) -> list[Outcome]:
         if len(replies) != len(batch):
-            error = LLMError(f"{self.name} backend returned {len(replies)} replies for {len(batch)} prompts")
-            return [error] * len(batch)
+            raise LLMError(f"{self.name} backend returned {len(replies)} replies for {len(batch)} prompts")
         return list(replies)
 
     def bind(self, stage: str, baseline: str, setting: str) -> None:  # noqa: B027 (a hook: no-op by default)

@@ -5,7 +5,9 @@ or a value settled by a rule without a call (an empty subtitle, an empty
 description). LLM tasks are keyed by backend, model, revision, prompt id and
 sha256, the rendered conversation and the generation settings, so a re-run
 skips exactly the samples whose inputs did not change. Empty replies and
-replies that cannot be parsed become error records, never cached answers.
+replies that cannot be parsed (a stage's parser raises :class:`ReplyError` for a
+refusal or prose) become error records that keep the reply's text, never cached
+answers. Replies are cut to :data:`ovmer.store.jsonl.MAX_REPLY_CHARS` before parsing.
 """
 
 from __future__ import annotations
@@ -15,16 +17,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ovmer.engines import Engine, StageWork, resolve_engine, run_work
 from ovmer.keys import llm_key, rule_key
-from ovmer.llm.client import LLMBackend, LLMError
+from ovmer.llm.client import LLMBackend, LLMError, ReplyError
 from ovmer.llm.presets import GenerationSettings
 from ovmer.llm.registry import resolve_backend
 from ovmer.messages import ChatMessage
 from ovmer.prompts import PromptTemplate
 from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
+from ovmer.store.jsonl import cap_reply
 from ovmer.store.runner import WorkItem
 
-__all__ = ["BatchResults", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
+__all__ = ["BatchResults", "GenerateWorker", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
            "run_text_stage"]
 
 Parser = Callable[[str, str], Any]  # (raw reply, sample name) -> parsed value
@@ -56,8 +60,13 @@ def run_text_stage(
     batch_size: int = 8,
     progress: bool = True,
     meta: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
-    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts."""
+    """Run ``tasks`` into ``store`` with resume; returns done/skipped/failed counts.
+
+    The LLM calls run on ``engine`` (``local`` by default, or ``ray``: replicas of the backend on a
+    Ray cluster); the tasks settled by a rule are recorded here either way.
+    """
     summary = StageSummary()
     base_meta = dict(meta or {})
 
@@ -77,23 +86,6 @@ def run_text_stage(
     llm_tasks = [t for t in tasks if t.rule is None]
     items = [WorkItem(t.name, llm_key(stage, backend, prompt, t.messages, settings), t) for t in llm_tasks]
 
-    def batch(chunk: Sequence[WorkItem]) -> BatchResults:
-        outcomes = backend.generate_outcomes(
-            [list(item.payload.messages) for item in chunk], settings, names=[item.name for item in chunk]
-        )
-        results: BatchResults = []
-        for item, outcome in zip(chunk, outcomes, strict=True):
-            if isinstance(outcome, BaseException):
-                results.append(outcome)
-            elif not outcome.strip():
-                results.append(LLMError(f"{item.name}: the model returned an empty reply"))
-            else:
-                try:
-                    results.append((outcome, parse(outcome, item.name)))
-                except Exception as exc:  # keep the raw text visible in the error record
-                    results.append(LLMError(f"{item.name}: cannot parse the reply {outcome[:200]!r}: {exc}"))
-        return results
-
     llm_meta = {
         **base_meta,
         **backend.run_info(),
@@ -101,17 +93,49 @@ def run_text_stage(
         "settings": settings.as_dict(),
     }
 
-    part = run_stage(
-        store,
-        items,
-        desc=stage,
-        progress=progress,
-        meta=llm_meta,
-        batch=batch,
-        batch_size=max(1, batch_size),
-    )
-    summary.add(part)
+    work = StageWork(GenerateWorker(backend, settings, parse), batch_size=max(1, batch_size))
+    summary.add(run_work(store, items, work, resolve_engine(engine), desc=stage, progress=progress, meta=llm_meta))
     return summary
+
+
+@dataclass
+class GenerateWorker:
+    """A text stage's work on a chunk: one batched call of the backend, each reply checked and parsed.
+
+    An engine may run a copy in another process (a Ray replica), where the backend loads its own model.
+    """
+
+    backend: LLMBackend
+    settings: GenerationSettings
+    parse: Parser
+
+    def __call__(self, chunk: Sequence[WorkItem]) -> BatchResults:
+        outcomes = self.backend.generate_outcomes(
+            [list(item.payload.messages) for item in chunk], self.settings, names=[item.name for item in chunk]
+        )
+        results: BatchResults = []
+        for item, outcome in zip(chunk, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                results.append(outcome)
+                continue
+            if not isinstance(outcome, str):
+                results.append(LLMError(f"{item.name}: the backend returned {type(outcome).__name__}, not text"))
+                continue
+            # Parse what is stored: a runaway reply is cut to the store's cap first.
+            reply, full_length = cap_reply(outcome)
+            assert reply is not None
+            if not reply.strip():
+                results.append(ReplyError(f"{item.name}: the model returned an empty reply", raw=reply))
+                continue
+            try:
+                value = self.parse(reply, item.name)
+            except ReplyError as exc:
+                results.append(exc if exc.raw is not None else ReplyError(str(exc), raw=reply))
+            except Exception as exc:  # keep the raw text visible in the error record
+                results.append(ReplyError(f"{item.name}: cannot parse the reply {reply[:200]!r}: {exc}", raw=reply))
+            else:
+                results.append((reply, value, {"reply_chars": full_length}) if full_length else (reply, value))
+        return results
 
 
 @dataclass(frozen=True)
@@ -155,6 +179,7 @@ class TextStage:
         batch_size: int = 8,
         progress: bool = True,
         meta: dict[str, Any] | None = None,
+        engine: str | Engine | None = None,
     ) -> StageSummary:
         """:func:`run_text_stage` of ``tasks`` with this run's store, backend, prompt and settings."""
         return run_text_stage(
@@ -168,4 +193,5 @@ class TextStage:
             batch_size=batch_size,
             progress=progress,
             meta=meta,
+            engine=engine,
         )

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from ovmer.errors import OvmerError
+from ovmer.keys import model_revision
 from ovmer.llm.client import ChatMessage, LLMBackend, conversation_dicts
 from ovmer.llm.presets import GenerationSettings
 
+_UNRESOLVED = object()
 INSTALL_HINT = (
     "the vllm backend needs the `vllm` package and a supported GPU: install it in its own "
     "environment (`pip install vllm`), or start `vllm serve MODEL` and use `--backend openai`"
@@ -46,10 +48,18 @@ class VLLMBackend(LLMBackend):
         self.enforce_eager = enforce_eager
         self._model_id = model_id or Path(model).name or model
         self._engine: Any = None
+        self._revision: object = _UNRESOLVED
 
     @property
     def model_id(self) -> str:
         return self._model_id
+
+    @property
+    def revision(self) -> str | None:
+        """The model files' fingerprint, so changed weights or templates invalidate stored replies."""
+        if self._revision is _UNRESOLVED:
+            self._revision = model_revision(self.model)
+        return self._revision  # type: ignore[return-value]
 
     def run_info(self) -> dict[str, Any]:
         return {
@@ -57,6 +67,7 @@ class VLLMBackend(LLMBackend):
             "path": self.model,
             "dtype": self.dtype,
             "tensor_parallel_size": self.tensor_parallel_size,
+            "revision": self.revision,
         }
 
     def load(self) -> None:

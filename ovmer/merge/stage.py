@@ -11,6 +11,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ovmer.engines import Engine
 from ovmer.errors import OvmerError
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.inputs import as_mapping, clean, load_subtitles, select_names, stage_descriptions
@@ -70,6 +71,7 @@ def run_merge(
     batch_size: int = 8,
     progress: bool = True,
     backend_options: dict[str, Any] | None = None,
+    engine: str | Engine | None = None,
 ) -> StageSummary:
     """Merge ``baseline``'s nosubtitle descriptions with the subtitles into store stage ``merge`` (S2).
 
@@ -100,5 +102,6 @@ def run_merge(
         backend_options=backend_options, prompt=template, settings=settings, store_root=store_root,
     )
     return job.run(
-        tasks, _merged_text, batch_size=batch_size, progress=progress, meta={"baseline": baseline, "input": origin}
+        tasks, _merged_text, batch_size=batch_size, progress=progress, meta={"baseline": baseline, "input": origin},
+        engine=engine,
     )

@@ -229,6 +229,7 @@ for _name, _kind, _builder, _inputs, _help in (
     ("table4_diagnostics", TABLE, "ovmer.reproduce.tables:diagnostics", ("scores",), "table 4: empty predictions, labels per prediction, labels each metric drops"),
     ("table5_gpt_grouping", TABLE, "ovmer.reproduce.tables:gpt_grouping", ("ground_truth",), "table 5: the GPT-grouping metric, published vs recomputed"),
     ("mapping_audit", TABLE, "ovmer.reproduce.table_audit:mapping_audit", ("mapping_audit",), "labels the alphabetical rule maps through antonym forms or into other groups, and the M-avg change with those paths cut"),
+    ("table6_protocols", TABLE, "ovmer.reproduce.tables:protocols", ("scores",), "table 6: every baseline x setting under each scoring protocol (AffectGPT, MER2025/2026, hit rate)"),
     ("labels_per_sample", FIGURE, "ovmer.reproduce.figures:labels_per_sample", ("ground_truth",), "histogram of ground-truth labels per sample"),
     ("top_labels", FIGURE, "ovmer.reproduce.figures:top_labels", ("ground_truth",), "the most frequent ground-truth labels"),
     ("emotion_wheels", FIGURE, "ovmer.reproduce.figures:emotion_wheels", ("wheels",), "the five emotion wheels as nested rings"),
@@ -237,5 +238,6 @@ for _name, _kind, _builder, _inputs, _help in (
     ("metric_correlation", FIGURE, "ovmer.reproduce.figures:metric_correlation", ("scores",), "Pearson correlation between the metrics"),
     ("description_lengths", FIGURE, "ovmer.reproduce.figures:description_lengths", ("descriptions",), "words per description, references and baselines"),
     ("mapping_audit_effect", FIGURE, "ovmer.reproduce.figure_audit:mapping_audit_effect", ("mapping_audit",), "M-avg change per baseline with the flagged mapping paths cut (diagnostic)"),
+    ("protocol_ranking", FIGURE, "ovmer.reproduce.figures:protocol_ranking", ("scores",), "the S2 rank of each baseline under each scoring protocol"),
 ):
     register_artefact(_name, _kind, _builder, _inputs, _help)

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ovmer.assets import fetch
-from ovmer.reproduce.runner import ReproduceOptions, refresh_notebooks, run_reproduction
+from ovmer.reproduce.runner import ReproduceOptions, check_backends, refresh_notebooks, run_reproduction
 from ovmer.reproduce.steps import StepRun
 from ovmer.store.authors_npz import import_released
 
@@ -55,6 +55,8 @@ def main(args: argparse.Namespace) -> int:
         for run in refresh_notebooks():
             _print_step(run)
         return 0
+    # A misspelt backend fails here, before the assets, the import and the first notebook.
+    check_backends(ReproduceOptions(extract_backend=args.extract_backend, merge_backend=args.merge_backend))
     if not args.no_fetch:
         report = fetch(progress=False)
         print(f"assets: {report.summary()}")

@@ -10,7 +10,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from ovmer.reproduce.figures import FULL_WIDTH, PALETTE, _new_figure
+from ovmer.reproduce.figures import FULL_WIDTH, PALETTE, _new_figure, slant_crowded_labels
 from ovmer.reproduce.table_audit import ALL_FLAGGED, AuditSummary
 from ovmer.settings import Setting
 
@@ -39,6 +39,7 @@ def mapping_audit_effect(*, mapping_audit: AuditSummary) -> Figure:
     sns.barplot(data=data, x="baseline", y="delta", hue="cut", palette=PALETTE, ax=ax)
     ax.axhline(0, color="black", linewidth=0.6)
     ax.set(xlabel="", ylabel=f"ΔM-avg (x100), {Setting.parse(audit.setting).short}")
+    slant_crowded_labels(ax)
     ax.legend(title="cut-paths variant", frameon=False, loc="best")
     ax.set_title("M-avg change with the flagged mapping paths cut (a diagnostic, not the paper's protocol)")
     return fig

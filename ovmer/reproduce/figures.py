@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 
 from ovmer.reproduce.dataset import label_count_distribution, label_frequencies, vocabulary_stages
 from ovmer.reproduce.scores import ScoreTable
+from ovmer.reproduce.tables import protocol_scores
 
 FULL_WIDTH = 6.75  # inches
 COLUMN_WIDTH = 3.25
@@ -53,6 +54,13 @@ def paper_style() -> Iterator[None]:
 def _new_figure(width: float, height: float) -> tuple[Figure, Any]:
     fig, ax = plt.subplots(figsize=(width, height), layout="constrained")
     return fig, ax
+
+
+def slant_crowded_labels(ax: Any, most_upright: int = 8) -> None:
+    """Slant the x labels of a full-width axis once there are more than ``most_upright`` of them."""
+    labels = ax.get_xticklabels()
+    if len(labels) > most_upright:
+        ax.set_xticks(ax.get_xticks(), labels, rotation=20, ha="right", rotation_mode="anchor")
 
 
 def labels_per_sample(*, ground_truth: GroundTruth) -> Figure:
@@ -198,6 +206,7 @@ def ablation(*, scores: ScoreTable) -> Figure:
             ax.errorbar(x, value, yerr=[[value - rows.at[baseline, "low"]], [rows.at[baseline, "high"] - value]],
                         fmt="none", ecolor="black", elinewidth=0.6, capsize=1.5)
     ax.set(xlabel="", ylabel="M-avg (F, x100)")
+    slant_crowded_labels(ax)
     ax.set_ylim(0, data["high"].max(skipna=True) * 1.12 if data["high"].notna().any() else None)
     ax.legend(title="setting", ncols=3, loc="upper left", frameon=False)
     ax.set_title("S0: video/audio only; S1: subtitle in the prompt; S2: clue merging (95% bootstrap intervals)")
@@ -236,8 +245,35 @@ def description_lengths(*, descriptions: pd.DataFrame) -> Figure:
     median = float(reference["words"].median())
     ax.axhline(median, color="black", linestyle="--", linewidth=0.8, label=f"reference (median {median:.0f})")
     ax.set(xlabel="", ylabel="words per description")
+    slant_crowded_labels(ax)
     ax.legend(title=None, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     ax.set_ylim(0, float(data["words"].max()) * 1.03)
+    return fig
+
+
+def protocol_ranking(*, scores: ScoreTable) -> Figure:
+    """The S2 rank of each baseline under each protocol: lines cross where a protocol reorders them."""
+    frame = protocol_scores(scores)
+    setting = next(s for s in reversed(SETTING_ORDER) if s in set(frame.index.get_level_values("setting")))
+    values = frame.xs(setting, level="setting")
+    # The EW aggregates first, the one-hot hit rate last: where the lines cross is where a protocol reorders.
+    columns = sorted((c for c in values.columns if not c.endswith((" P", " R"))), key=lambda c: "MER2023" in c)
+    ranks = values[columns].rank(ascending=False, method="min")
+    fig, ax = _new_figure(FULL_WIDTH, 2.8)
+    colours = sns.color_palette(PALETTE, len(ranks))
+    x = np.arange(len(columns))
+    for colour, (baseline, row) in zip(colours, ranks.iterrows(), strict=True):
+        ax.plot(x, row.to_numpy(), marker="o", markersize=3, linewidth=1.1, color=colour)
+        for end, align, shift in ((0, "right", -4), (-1, "left", 4)):
+            ax.annotate(baseline, (x[end], row.iloc[end]), xytext=(shift, 0), textcoords="offset points",
+                        ha=align, va="center", fontsize=6)
+    ax.set_xticks(x, [c.replace(" (", "\n(") for c in columns])
+    ax.set_yticks(range(1, len(ranks) + 1))
+    ax.set_ylim(len(ranks) + 0.5, 0.5)
+    ax.set_xlim(-1.4, len(columns) - 1 + 1.4)
+    ax.set(ylabel="rank (1 = best)", xlabel="")
+    ax.grid(axis="x", visible=False)
+    ax.set_title(f"Ranking of the baselines in {setting} under each scoring protocol")
     return fig
 
 

@@ -18,7 +18,7 @@ def read_json(path: str | Path, *, missing: str, malformed: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise OvmerError(f"{path}: {missing}") from None
-    except json.JSONDecodeError as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON, or bytes that are not UTF-8
         raise OvmerError(f"{path}: {malformed.format(error=exc)}") from exc
 
 

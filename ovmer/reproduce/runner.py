@@ -17,6 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ovmer.extract.stage import CPU_BACKEND
+from ovmer.llm.registry import BACKENDS
 from ovmer.registry import unknown_name
 from ovmer.reproduce.extra import stage_extra_baselines
 from ovmer.reproduce.layout import ReproduceLayout, reproduce_layout
@@ -46,8 +48,18 @@ class ReproduceOptions:
     figures_dir: Path | None = None  # default: <project>/figures (smoke: <output>/smoke/figures)
 
 
+def check_backends(options: ReproduceOptions) -> None:
+    """Refuse an unknown ``extract_backend`` / ``merge_backend`` before any notebook starts."""
+    extract = options.extract_backend
+    if extract is not None and extract != CPU_BACKEND and extract not in BACKENDS:
+        raise unknown_name("extract backend", options.extract_backend, [CPU_BACKEND, *BACKENDS.names()])
+    if options.merge_backend is not None and options.merge_backend not in BACKENDS:
+        raise unknown_name("merge backend", options.merge_backend, BACKENDS.names())
+
+
 def plan_reproduction(options: ReproduceOptions) -> tuple[ReproduceLayout, list[StepPlan]]:
     """The steps of ``ovmer reproduce`` for ``options``: each notebook's parameters and the files it reads."""
+    check_backends(options)
     layout = reproduce_layout(options.smoke)
     if options.figures_dir:
         layout = dataclasses.replace(layout, figures=Path(options.figures_dir).expanduser())

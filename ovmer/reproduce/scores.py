@@ -24,13 +24,23 @@ from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.record import record, record_outputs
 from ovmer.reproduce.selection import default_baselines, parse_settings
 from ovmer.reproduce.table_io import Table
-from ovmer.scoring import METRIC_NAMES, bootstrap_intervals, oov_report, read_predictions, score_predictions
+from ovmer.scoring import METRIC_NAMES, bootstrap_intervals, oov_report, read_predictions
+from ovmer.scoring.protocols import ScoringTask, make_protocol
 from ovmer.settings import ALL_SETTINGS, Setting
 from ovmer.store import store_path
 
-SCORES_FORMAT = 1
+SCORES_FORMAT = 2  # 2: each entry carries its scores under every protocol of REPRODUCED_PROTOCOLS
 LABEL_SOURCES = ("released", "store")
 SMOKE_N_BOOT = 100
+# (column label, protocol name, options): the protocols every label file is scored under.
+REPRODUCED_PROTOCOLS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("ovmer-paper", "ovmer-paper", {}),
+    ("affectgpt L1", "affectgpt", {"level": 1}),
+    ("affectgpt L2", "affectgpt", {"level": 2}),
+    ("mer2025-track2", "mer2025-track2", {}),
+    ("mer2026-track2", "mer2026-track2", {}),
+    ("hit-rate mer2023", "hit-rate", {"onehot": "mer2023"}),
+)
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,7 @@ class ScoreEntry:
     empty_predictions: int
     mean_labels: float  # labels per prediction
     oov: dict[str, dict[str, float]]  # scoring's oov_report
+    protocols: dict[str, dict[str, float]]  # REPRODUCED_PROTOCOLS label -> {"score": ..., each part: ...}
 
     @property
     def short(self) -> str:
@@ -84,6 +95,18 @@ class ScoreTable:
         }
         frame = pd.DataFrame.from_dict(rows, orient="index", columns=[*METRIC_NAMES, "M-avg"])
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=["baseline", "setting"])
+        return frame
+
+    def protocol_frame(self, scale: float = 100.0) -> pd.DataFrame:
+        """Score and parts of every protocol; index (baseline, setting short name), columns (protocol, part)."""
+        rows = {
+            (e.baseline, e.short): {(label, part): value * scale for label, values in e.protocols.items()
+                                    for part, value in values.items()}
+            for e in self.entries
+        }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=["baseline", "setting"])
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns, names=["protocol", "part"])
         return frame
 
     def interval_frame(self, metric: str = "M-avg", scale: float = 100.0) -> pd.DataFrame:
@@ -194,7 +217,10 @@ def score_label_file(
 ) -> ScoreEntry:
     """Scores, bootstrap intervals and diagnostics of one label file."""
     predictions = read_predictions(path)  # parsed label lists, with the scorer's own parser
-    report = score_predictions(predictions, file=display_path(path), baseline=baseline, setting=setting.value)
+    task = ScoringTask(predictions, file=display_path(path), baseline=baseline, setting=setting.value)
+    report = task.report
+    protocols = {label: make_protocol(name, **options).evaluate(task).values()
+                 for label, name, options in REPRODUCED_PROTOCOLS}
     if n_boot:
         intervals = {k: [float(lo), float(hi)] for k, (lo, hi) in
                      bootstrap_intervals(predictions, n_boot=n_boot, seed=seed).items()}
@@ -214,6 +240,7 @@ def score_label_file(
         empty_predictions=sum(1 for labels in parsed if not labels),
         mean_labels=sum(len(labels) for labels in parsed) / max(1, len(parsed)),
         oov={k: {kk: float(vv) for kk, vv in v.items()} for k, v in oov_report(predictions).items()},
+        protocols=protocols,
     )
 
 

@@ -9,10 +9,11 @@ from pathlib import Path
 import pandas as pd
 
 from ovmer.describe.runner import run_describe
+from ovmer.engines import engine_name, resolve_engine
 from ovmer.errors import OvmerError
 from ovmer.reproduce.layout import display_path, reproduce_layout
 from ovmer.reproduce.selection import SMOKE_LIMIT, parse_settings
-from ovmer.reproduce.stages import sample_limit, summary_frame, summary_row
+from ovmer.reproduce.stages import engine_note, sample_limit, summary_frame, summary_row
 from ovmer.settings import Setting
 from ovmer.store import store_path
 from ovmer.store.authors_npz import import_released
@@ -33,10 +34,11 @@ class DescribePlan:
     external_cmd: str | None
     limit: int | None
     store_root: Path
+    engine: str = "local"  # where the model runs (backend "run"): local, or ray (ovmer.engines)
 
     def __repr__(self) -> str:
         how = ("import the released descriptions" if self.backend == "replay"
-               else f"run on {display_path(self.data_dir or '')} ({self.device})")
+               else f"run on {display_path(self.data_dir or '')} ({self.device}){engine_note(self.engine)}")
         return (f"describe {self.baseline} in {', '.join(s.short for s in self.settings)}: {how}; "
                 f"{'all samples' if self.limit is None or self.backend == 'replay' else f'first {self.limit} samples'}"
                 f"; store {display_path(self.store_root / 'store')}")
@@ -54,6 +56,7 @@ def plan_describe(
     external_cmd: str = "",
     limit: int = 0,
     output: str = "",
+    engine: str = "local",
 ) -> DescribePlan:
     """Validate 01_describe's parameters. S2 is not described: clue merging (02) makes it from S0."""
     if backend not in DESCRIBE_BACKENDS:
@@ -74,6 +77,7 @@ def plan_describe(
         external_cmd=external_cmd or None,
         limit=sample_limit(limit, "") or (SMOKE_LIMIT if smoke else None),
         store_root=reproduce_layout(smoke, output or None).root,
+        engine=engine_name(engine),
     )
 
 
@@ -87,14 +91,16 @@ def describe_baseline(plan: DescribePlan) -> pd.DataFrame:
     runs the model through :func:`ovmer.describe.runner.run_describe`.
     """
     rows = []
-    for setting in plan.settings:
-        if plan.backend == "replay":
-            for imported in import_released([plan.baseline], [setting], root=plan.store_root):
-                rows.append(summary_row(plan.baseline, setting, imported.stage, imported.summary, imported.store))
-        else:
-            summary = run_describe(plan.baseline, setting, plan.data_dir, model_path=plan.model_path,
-                                   device=plan.device, limit=plan.limit, store_root=plan.store_root,
-                                   external_cmd=plan.external_cmd, progress=False)
-            path = store_path("describe", plan.baseline, setting, plan.store_root)
-            rows.append(summary_row(plan.baseline, setting, "describe", summary, path))
+    with resolve_engine(plan.engine).session() as engine:
+        for setting in plan.settings:
+            if plan.backend == "replay":
+                for imported in import_released([plan.baseline], [setting], root=plan.store_root):
+                    rows.append(summary_row(plan.baseline, setting, imported.stage, imported.summary,
+                                            imported.store))
+            else:
+                summary = run_describe(plan.baseline, setting, plan.data_dir, model_path=plan.model_path,
+                                       device=plan.device, limit=plan.limit, store_root=plan.store_root,
+                                       external_cmd=plan.external_cmd, progress=False, engine=engine)
+                path = store_path("describe", plan.baseline, setting, plan.store_root)
+                rows.append(summary_row(plan.baseline, setting, "describe", summary, path))
     return summary_frame(rows)

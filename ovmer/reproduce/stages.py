@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from ovmer.data.released import RELEASED_BASELINES
+from ovmer.engines import engine_name
 from ovmer.errors import OvmerError
 from ovmer.reproduce.layout import display_path, reproduce_layout, resolve_display_path
 from ovmer.reproduce.record import record_outputs
@@ -39,12 +40,13 @@ class StagePlan:
     store_root: Path
     limit: int | None
     smoke: bool
+    engine: str = "local"  # where the model runs: local, or ray (ovmer.engines)
 
     def __repr__(self) -> str:
         return (
             f"{self.stage}: {len(self.baselines)} baseline(s) {', '.join(self.baselines) or '-'}; "
             f"settings {', '.join(s.short for s in self.settings)}; backend {self.backend}"
-            f"{f' ({self.model})' if self.model else ''}; "
+            f"{f' ({self.model})' if self.model else ''}{engine_note(self.engine)}; "
             f"{'all samples' if self.limit is None else f'first {self.limit} samples'}; "
             f"store {display_path(self.store_root / 'store')}"
         )
@@ -67,6 +69,7 @@ def plan_stage(
     model: str = "",
     limit: int = 0,
     output: str = "",
+    engine: str = "local",
 ) -> StagePlan:
     """Validate a stage notebook's parameters. ``baselines`` empty: the released ones (smoke: two).
 
@@ -86,7 +89,13 @@ def plan_stage(
         store_root=reproduce_layout(smoke, output or None).root,
         limit=sample_limit(limit, f"{stage}: "),
         smoke=smoke,
+        engine=engine_name(engine),
     )
+
+
+def engine_note(engine: str) -> str:
+    """What a plan's summary line says about its engine (nothing for the default)."""
+    return "" if engine == "local" else f" on {engine}"
 
 
 def has_descriptions(baseline: str, setting: Setting, root: Path) -> bool:

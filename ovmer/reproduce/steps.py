@@ -139,9 +139,10 @@ def _stamp_path(layout: ReproduceLayout, name: str) -> Path:
 
 def _read_stamp(layout: ReproduceLayout, name: str) -> dict[str, Any] | None:
     try:
-        return json.loads(_stamp_path(layout, name).read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return None  # never ran, or a torn stamp: the step runs
+        stamp = json.loads(_stamp_path(layout, name).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # ValueError: bad JSON or not UTF-8
+        return None  # never ran, or a torn or damaged stamp: the step runs
+    return stamp if isinstance(stamp, dict) else None
 
 
 def _why_due(stamp: Mapping[str, Any] | None, key: str, inputs: Mapping[str, Any], executed: Path) -> str:

@@ -7,6 +7,7 @@ In a notebook a :class:`Table` shows as a styled DataFrame (its caption, numbers
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,8 @@ class Table:
     best: tuple[str, ...] = ()  # columns whose highest value the styled view marks
     best_rows: tuple[str, ...] = ()  # rows the best value is taken over (empty: all)
     intervals: tuple[tuple[str, str, str], ...] = field(default=())  # (value, low, high) columns shown as one
+    note: str = ""  # printed under the table (text, Markdown, HTML) and appended to the LaTeX caption
+    csv_frame: pd.DataFrame | None = None  # a machine-readable form written as the CSV instead of ``frame``
 
     def formatted(self) -> pd.DataFrame:
         """Every cell as text: numbers rounded to ``digits``, missing values as ``-``."""
@@ -42,10 +45,10 @@ class Table:
         return styled_frame(self)
 
     def _repr_html_(self) -> str:
-        return self.styled().to_html()
+        return self.styled().to_html() + (f"<p>{html.escape(self.note)}</p>" if self.note else "")
 
     def __repr__(self) -> str:
-        return f"{self.caption}\n{self.text()}"
+        return f"{self.caption}\n{self.text()}" + (f"\n{self.note}" if self.note else "")
 
 
 def _with_interval(value: Any, low: Any, high: Any, digits: int) -> str:
@@ -184,16 +187,21 @@ def frame_to_latex(frame: pd.DataFrame, caption: str, label: str, index_label: s
 
 
 def write_table(table: Table, folder: str | Path) -> list[Path]:
-    """Write ``<name>.csv`` (full precision), ``.md`` and ``.tex`` (rounded) into ``folder``."""
+    """Write ``<name>.csv`` (full precision; ``csv_frame`` when set), ``.md`` and ``.tex`` (rounded)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     csv_path, md_path, tex_path = (folder / f"{table.name}.{ext}" for ext in ("csv", "md", "tex"))
     frame = table.frame.copy()
     if table.index_label:
         frame.index.name = table.index_label
-    frame.to_csv(csv_path, float_format="%.6f")
-    md_path.write_text(f"{table.caption}\n\n{table.text()}\n", encoding="utf-8")
-    tex_path.write_text(frame_to_latex(table.formatted(), table.caption, table.name, table.index_label),
+    if table.csv_frame is not None:
+        table.csv_frame.to_csv(csv_path, index=False, float_format="%.6f")
+    else:
+        frame.to_csv(csv_path, float_format="%.6f")
+    note = f"\n{table.note}\n" if table.note else ""
+    md_path.write_text(f"{table.caption}\n\n{table.text()}\n{note}", encoding="utf-8")
+    caption = f"{table.caption} {table.note}" if table.note else table.caption
+    tex_path.write_text(frame_to_latex(table.formatted(), caption, table.name, table.index_label),
                         encoding="utf-8")
     return [csv_path, md_path, tex_path]
 

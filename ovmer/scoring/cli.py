@@ -1,4 +1,5 @@
-"""``ovmer score PATH... [--gt CSV] [--json] [--missing-as-empty]``."""
+"""``ovmer score PATH... [--protocol NAME [--level 1|2] [--onehot FILE|mer2023]] [--gt CSV] [--json]
+[--missing-as-empty] [--parser authors|ovmer]``."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ import warnings
 from pathlib import Path
 
 from ovmer.errors import OvmerError
-from ovmer.scoring.files import find_label_files, score_file
-from ovmer.scoring.mapping import METRIC_NAMES
-from ovmer.scoring.metrics import DEFAULT_PARSER, LABEL_PARSERS, M_AVG, ScoreReport, read_ground_truth_csv
+from ovmer.scoring.files import file_task, find_label_files
+from ovmer.scoring.metrics import DEFAULT_PARSER, LABEL_PARSERS, read_ground_truth_csv
+from ovmer.scoring.protocols import DEFAULT_PROTOCOL, PROTOCOLS, make_protocol
 from ovmer.scoring.resources import load_resources
 from ovmer.store.jsonl import stage_of_path
 
@@ -32,6 +33,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--missing-as-empty",
         action="store_true",
         help="score ground-truth samples missing from a file as empty predictions instead of failing",
+    )
+    parser.add_argument(
+        "--protocol",
+        choices=PROTOCOLS.names(),
+        default=DEFAULT_PROTOCOL,
+        help="how the wheel scores are aggregated: " + "; ".join(f"{e.name}: {e.help}" for e in PROTOCOLS.entries()),
+    )
+    parser.add_argument(
+        "--level", type=int, choices=(1, 2), default=None, help="affectgpt: the wheel level to score (default 1)"
+    )
+    parser.add_argument(
+        "--onehot",
+        metavar="FILE|mer2023",
+        default=None,
+        help="hit-rate: one basic-emotion label per sample, a name, label CSV or mer2023 (the default: "
+        "OV-MERD's MER2023 labels)",
     )
     parser.add_argument(
         "--parser",
@@ -65,50 +82,30 @@ def expand_paths(paths: list[str]) -> list[tuple[Path, str | None]]:
     return out
 
 
-def format_table(reports: list[ScoreReport]) -> str:
-    short = [name.replace("M3-", "") for name in METRIC_NAMES] + [M_AVG]
-    header = ["baseline", "setting", "n"] + short + ["file"]
-    rows = []
-    for report in reports:
-        values = report.f_row(100.0)
-        rows.append(
-            [report.baseline or "-", report.setting or "-", str(report.n_scored)]
-            + [f"{values[name]:.2f}" for name in (*METRIC_NAMES, M_AVG)]
-            + [report.file or "-"]
-        )
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    lines = []
-    for row in [header, *rows]:
-        cells = [
-            cell.ljust(width) if i in (0, 1, len(header) - 1) else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        lines.append("  ".join(cells).rstrip())
-    return "\n".join(lines) + "\n(F × 100; n: samples scored)"
-
-
 def main(args: argparse.Namespace) -> int:
+    protocol = make_protocol(args.protocol, level=args.level, onehot=args.onehot)
+    if args.gt and not protocol.uses_ground_truth:
+        raise OvmerError(f"--gt does not apply to {protocol.name}, which scores against --onehot labels")
     ground_truth = read_ground_truth_csv(args.gt, args.parser) if args.gt else None
     resources = load_resources()
-    reports = []
+    results = []
     for file, baseline in expand_paths(args.paths):
         # Warnings (ignored extra samples, error records) go to stderr as one plain line each.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            reports.append(
-                score_file(
-                    file,
-                    ground_truth,
-                    missing_as_empty=args.missing_as_empty,
-                    parser=args.parser,
-                    resources=resources,
-                    baseline=baseline,
-                )
+            task = file_task(
+                file,
+                ground_truth,
+                missing_as_empty=args.missing_as_empty,
+                parser=args.parser,
+                resources=resources,
+                baseline=baseline,
             )
+            results.append(protocol.evaluate(task))
         for warning in caught:
             print(f"ovmer score: warning: {warning.message}", file=sys.stderr)
     if args.json:
-        print(json.dumps([report.to_dict() for report in reports], indent=2))
+        print(json.dumps([protocol.to_json(result) for result in results], indent=2))
     else:
-        print(format_table(reports))
+        print(protocol.format_results(results))
     return 0

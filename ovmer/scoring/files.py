@@ -1,6 +1,9 @@
 """Scoring prediction files: openset npz, results-store JSONL of label lists, ``name, openset`` CSV.
 
-The files are read by :mod:`ovmer.data.name_values` (spec :data:`PREDICTION_FILES`).
+The files are read by :mod:`ovmer.data.name_values` (spec :data:`PREDICTION_FILES`). Every
+route gives the scorer the same raw text: the npz ``fileitems``, the CSV cell, the store
+record's ``raw`` reply (its parsed ``value`` only when it has no reply), so the chosen
+parser alone decides how a label list is read.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from typing import Any
 from ovmer.assets import asset_path
 from ovmer.data.name_values import PREDICTION_FILES, read_name_values
 from ovmer.data.released import released_file
-from ovmer.scoring.metrics import DEFAULT_PARSER, ScoreReport, parse_value, score_predictions
+from ovmer.scoring.metrics import DEFAULT_PARSER, ScoreReport, parse_value
+from ovmer.scoring.protocols.base import ScoringTask
 from ovmer.scoring.resources import WheelResources
 from ovmer.settings import Setting
 
@@ -43,6 +47,31 @@ def infer_setting(path: str | os.PathLike[str]) -> str | None:
     return match.group(1) if match else None
 
 
+def file_task(
+    path: str | os.PathLike[str],
+    ground_truth: Mapping[str, Any] | None = None,
+    *,
+    missing_as_empty: bool = False,
+    parser: str = DEFAULT_PARSER,
+    resources: WheelResources | None = None,
+    baseline: str | None = None,
+    setting: str | None = None,
+) -> ScoringTask:
+    """One prediction file to score under any protocol; ``baseline`` defaults to its folder's name,
+    ``setting`` to its file name's. Its raw values are read once; the chosen parser reads them."""
+    path = Path(path)
+    return ScoringTask(
+        read_raw_predictions(path),
+        ground_truth,
+        resources=resources,
+        missing_as_empty=missing_as_empty,
+        parser=parser,
+        file=str(path),
+        baseline=baseline if baseline is not None else path.parent.name or None,
+        setting=setting if setting is not None else infer_setting(path),
+    )
+
+
 def score_file(
     path: str | os.PathLike[str],
     ground_truth: Mapping[str, Any] | None = None,
@@ -53,19 +82,11 @@ def score_file(
     baseline: str | None = None,
     setting: str | None = None,
 ) -> ScoreReport:
-    """Score one prediction file; ``baseline`` defaults to its folder's name, ``setting`` to its file name's."""
-    path = Path(path)
-    raw = read_raw_predictions(path)
-    return score_predictions(
-        raw,
-        ground_truth,
-        resources=resources,
-        missing_as_empty=missing_as_empty,
-        parser=parser,
-        file=str(path),
-        baseline=baseline if baseline is not None else path.parent.name or None,
-        setting=setting if setting is not None else infer_setting(path),
-    )
+    """Score one prediction file under the paper's 12 metrics (see :func:`file_task`)."""
+    return file_task(
+        path, ground_truth, missing_as_empty=missing_as_empty, parser=parser, resources=resources,
+        baseline=baseline, setting=setting,
+    ).report
 
 
 def score_released(

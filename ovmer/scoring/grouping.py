@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from ovmer.assets import asset_path
-from ovmer.errors import LabelFormatError, OvmerError
+from ovmer.errors import LabelFormatError, OvmerError, reading
 from ovmer.labels import parse_labels
 from ovmer.scoring.metrics import DEFAULT_PARSER, align_samples, f_score
 from ovmer.store import Record, ResultsStore, compute_key
@@ -114,11 +114,15 @@ def released_groupings() -> dict[str, list[list[str]]]:
     folder = asset_path(RELEASED_GROUPINGS).parent / "openset-synonym"
     out: dict[str, list[list[str]]] = {}
     for path in sorted(folder.glob("*.npy")):
-        try:
-            value = np.load(path, allow_pickle=False)
-        except ValueError as exc:
-            raise OvmerError(f"{path}: expected a text array ({exc})") from exc
-        out[path.stem] = parse_groups(value.tolist())
+        with reading(path, "a grouping (.npy text array)"):
+            try:
+                value = np.load(path, allow_pickle=False)
+            except ValueError as exc:
+                raise OvmerError(f"{path}: expected a text array ({exc})") from exc
+            if not isinstance(value, np.ndarray):
+                value.close()
+                raise OvmerError(f"{path}: an npz archive, not a .npy text array")
+            out[path.stem] = parse_groups(value.tolist())
     if not out:
         raise OvmerError(f"{folder}: no groupings found (is {RELEASED_GROUPINGS} unpacked?)")
     return out

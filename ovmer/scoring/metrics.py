@@ -210,6 +210,32 @@ def _encode_cached(label_lists: tuple[tuple[str, ...], ...], resources: WheelRes
     return keys
 
 
+@dataclass(frozen=True)
+class OverlapCounts:
+    """Per metric and sample, the sizes of the mapped sets: |G|, |P| and |G ∩ P| (each (12, n) int)."""
+
+    gt_size: np.ndarray
+    pred_size: np.ndarray
+    hits: np.ndarray
+
+
+def overlap_counts(
+    gt: Sequence[Sequence[str]], pred: Sequence[Sequence[str]], resources: WheelResources
+) -> OverlapCounts:
+    """Mapped set sizes and overlaps of every sample under all 12 metrics at once (labels parsed)."""
+    n = len(gt)
+    cells = N_METRICS * n
+    gt_keys = _encode_cached(tuple(map(tuple, gt)), resources)
+    pred_keys = _encode(pred, resources)
+    both = np.intersect1d(gt_keys, pred_keys, assume_unique=True)
+    stride = resources.id_stride
+
+    def per_cell(keys: np.ndarray) -> np.ndarray:
+        return np.bincount(keys // stride, minlength=cells).reshape(N_METRICS, n)
+
+    return OverlapCounts(per_cell(gt_keys), per_cell(pred_keys), per_cell(both))
+
+
 def sample_scores(
     names: Sequence[str],
     gt: Sequence[Sequence[str]],
@@ -218,14 +244,8 @@ def sample_scores(
 ) -> SampleScores:
     """Per-sample precision/recall under all 12 metrics at once (labels already parsed)."""
     n = len(names)
-    cells = N_METRICS * n
-    gt_keys = _encode_cached(tuple(map(tuple, gt)), resources)
-    pred_keys = _encode(pred, resources)
-    both = np.intersect1d(gt_keys, pred_keys, assume_unique=True)
-    stride = resources.id_stride
-    gt_size = np.bincount(gt_keys // stride, minlength=cells).reshape(N_METRICS, n)
-    pred_size = np.bincount(pred_keys // stride, minlength=cells).reshape(N_METRICS, n)
-    hits = np.bincount(both // stride, minlength=cells).reshape(N_METRICS, n)
+    counts = overlap_counts(gt, pred, resources)
+    gt_size, pred_size, hits = counts.gt_size, counts.pred_size, counts.hits
     precision = np.divide(hits, pred_size, out=np.zeros((N_METRICS, n)), where=pred_size > 0)
     recall = np.divide(hits, gt_size, out=np.zeros((N_METRICS, n)), where=gt_size > 0)
     return SampleScores(tuple(names), precision, recall, gt_size > 0)

@@ -33,6 +33,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ovmer.assets import load_manifest
+from ovmer.assets.pickled import open_npz
 from ovmer.data.wheels import (
     WHEEL_ASSETS,
     ListRow,
@@ -41,6 +42,7 @@ from ovmer.data.wheels import (
     read_wheel_assets,
     wheel_asset_paths,
 )
+from ovmer.errors import describe_exception
 from ovmer.paths import cache_dir, data_dir
 from ovmer.scoring.mapping import LabelTable, WheelLevels, compile_label_table
 
@@ -215,13 +217,15 @@ def _read_cache(path: Path, key: str) -> WheelResources | None:
     if not path.is_file():
         return None
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        with open_npz(path) as archive:
             arrays = {name: archive[name] for name in archive.files}
         if _unpack_text(arrays["meta"]) != [key, str(COMPILER_VERSION)]:
             return None
         return WheelResources.from_arrays(arrays)
-    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
-        warnings.warn(f"{path}: unreadable resource cache ({exc}); rebuilding it", stacklevel=3)
+    # Anything a damaged cache can raise (BadZipFile, zlib.error, UnicodeDecodeError, a bad reshape...):
+    # the cache is derived from verified assets, so it is rebuilt rather than trusted or fatal.
+    except Exception as exc:
+        warnings.warn(f"{path}: unreadable resource cache ({describe_exception(exc)}); rebuilding it", stacklevel=3)
         return None
 
 

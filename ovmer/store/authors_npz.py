@@ -79,7 +79,7 @@ class _BulkStore(ResultsStore):
     The per-record fsync of :class:`ResultsStore` protects expensive model output;
     imported text is already safe in the released file, so a killed import loses
     nothing a re-run does not restore (the reader skips a torn last line). This
-    keeps importing all 48 files at about a second instead of a quarter minute.
+    keeps importing all 60 files at about a second instead of a quarter minute.
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -151,7 +151,7 @@ def import_released(
 ) -> list[ImportedFile]:
     """Import the released descriptions and label lists of ``baselines`` × ``settings``.
 
-    Defaults to all 8 baselines and 3 settings; ``root`` is the output folder
+    Defaults to all 10 baselines and 3 settings; ``root`` is the output folder
     holding ``store/`` (default: :func:`ovmer.paths.output_dir`). Re-importing
     skips records already in the store, so it is cheap and safe, and a sample that
     this package computed itself into the same file (a re-extraction, a native
@@ -229,6 +229,8 @@ def _ok_records(store_file: str | os.PathLike[str], skip_errors: bool) -> dict[s
 
 def _write_npz(npz_path: str | os.PathLike[str], **arrays: np.ndarray) -> Path:
     target = Path(npz_path)
+    if target.is_dir():
+        raise OvmerError(f"{target}: is a folder; name the .npz file to write (e.g. {target / 'labels-openset.npz'})")
     if target.suffix != ".npz":
         raise OvmerError(f"{target}: the authors' format is .npz; name the output file *.npz")
     target.parent.mkdir(parents=True, exist_ok=True)

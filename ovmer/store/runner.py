@@ -9,17 +9,22 @@ file). Each result is stored the moment it arrives.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ovmer.errors import OvmerError
-from ovmer.store.jsonl import Record, ResultsStore
+from ovmer.store.jsonl import Record, ResultsStore, cap_reply
 
-# When this many samples in a row fail with one identical error before any succeeds, the setup is
-# wrong (model folder, server, API key), not the samples: stop instead of writing an error record
-# per sample, which would hide each sample's earlier ok record from readers of the store.
+# When this many samples in a row fail with the same error before any succeeds, the setup is wrong
+# (model folder, server, API key), not the samples: stop instead of writing an error record per
+# sample. "The same" compares messages with their volatile parts masked (request ids, timings,
+# ports; see same_failure), so a server whose 500s each carry a new request id still stops the run.
+# Readers never let an error record hide a finished one (ResultsStore.latest), so this rule saves
+# a broken run's noise, not data.
 ABORT_AFTER_SAME_ERRORS = 3
+_VOLATILE = re.compile(r"[\w.:-]*\d[\w.:-]*")
 
 # A sample's result: ``(raw, value)``, ``(raw, value, extra_meta)`` for a record with its own meta
 # besides the run's, or the exception that stopped it.
@@ -28,6 +33,21 @@ Result = tuple[str | None, Any] | tuple[str | None, Any, dict[str, Any]] | BaseE
 
 class SampleFailure(OvmerError):
     """A failure a worker reports for one sample in its own words: recorded as is, without the type name."""
+
+
+def failure_message(exc: BaseException) -> str:
+    """What an error record says: a :class:`SampleFailure` as is, else ``Type: message``."""
+    return str(exc) if isinstance(exc, SampleFailure) else f"{type(exc).__name__}: {exc}"
+
+
+def same_failure(message: str, sample: str) -> str:
+    """``message`` with its volatile parts masked, for telling one repeated failure from several.
+
+    Every token holding a digit (a request id, a port, a duration, an HTTP status) becomes
+    ``#``, except the sample's own name: a message about one sample stays its own.
+    """
+    first_line = message.splitlines()[0] if message else ""
+    return sample.join(_VOLATILE.sub("#", part) for part in first_line.split(sample)) if sample else first_line
 
 
 @dataclass
@@ -65,9 +85,10 @@ def _one_by_one(compute: Callable[[WorkItem], Result], todo: Sequence[WorkItem])
         yield item, result
 
 
-def _in_batches(
+def in_batches(
     batch: Callable[[Sequence[WorkItem]], Sequence[Result]], todo: Sequence[WorkItem], size: int
 ) -> Iterator[tuple[WorkItem, Result]]:
+    """``batch`` of ``size`` items at a time, in order; a batch that raises gives each of its items the error."""
     for start in range(0, len(todo), size):
         chunk = todo[start : start + size]
         try:
@@ -115,36 +136,40 @@ def run_stage(
     if stream is not None:
         results: Iterable[tuple[WorkItem, Result]] = stream(todo)
     elif batch is not None:
-        results = _in_batches(batch, todo, max(1, batch_size))
+        results = in_batches(batch, todo, max(1, batch_size))
     elif compute is not None:
         results = _one_by_one(compute, todo)
     else:
         raise TypeError("run_stage needs compute, batch or stream")
 
-    held: list[tuple[WorkItem, str]] = []  # leading failures, written once the run proves viable
+    held: list[tuple[WorkItem, BaseException]] = []  # leading failures, written once the run proves viable
     waiting = {item.name: item for item in todo}
     bar = tqdm(total=len(todo), desc=desc, unit="sample", disable=not progress)
 
-    def write_error(item: WorkItem, message: str) -> None:
-        store.append(Record(item.name, "error", item.key, error=message, meta=dict(meta or {})))
+    def write_error(item: WorkItem, failure: BaseException) -> None:
+        message = failure_message(failure)
+        # A rejected reply (a refusal, prose instead of a list) keeps its text for a look later.
+        raw, full_length = cap_reply(getattr(failure, "raw", None))
+        record_meta = {**(meta or {}), **({"reply_chars": full_length} if full_length else {})}
+        store.append(Record(item.name, "error", item.key, raw=raw, error=message, meta=record_meta))
         summary.failed += 1
         summary.failures[item.name] = message
 
     def release_held() -> None:
-        for held_item, held_message in held:
-            write_error(held_item, held_message)
+        for held_item, held_failure in held:
+            write_error(held_item, held_failure)
         held.clear()
 
     def record(item: WorkItem, result: Result) -> None:
         if isinstance(result, BaseException):
-            message = str(result) if isinstance(result, SampleFailure) else f"{type(result).__name__}: {result}"
             if summary.done or summary.failed or abort_after is None:
-                write_error(item, message)
+                write_error(item, result)
                 return
-            held.append((item, message))
-            if len({m for _, m in held}) > 1:
+            held.append((item, result))
+            if len({same_failure(failure_message(f), i.name) for i, f in held}) > 1:
                 release_held()
             elif len(held) >= abort_after:
+                message = failure_message(result)
                 first_line = message.splitlines()[0] if message else message
                 raise OvmerError(
                     f"stopped after the first {len(held)} samples ({', '.join(n.name for n, _ in held)}) "
@@ -155,6 +180,12 @@ def run_stage(
             release_held()
             raw, value, *extra = result
             record_meta = {**(meta or {}), **(extra[0] if extra else {})}
+            raw, full_length = cap_reply(raw)
+            if isinstance(value, str):
+                value, value_length = cap_reply(value)
+                full_length = full_length or value_length
+            if full_length:
+                record_meta["reply_chars"] = full_length
             store.append(Record(item.name, "ok", item.key, raw=raw, value=value, meta=record_meta))
             summary.done += 1
 
@@ -163,7 +194,9 @@ def run_stage(
             waiting.pop(item.name, None)
             record(item, result)
             bar.update(1)
-            bar.set_postfix(failed=summary.failed + len(held), refresh=False)
+            # A stream may report its own state on the bar (the Ray engine: replicas alive).
+            fields = getattr(results, "progress_fields", dict)()
+            bar.set_postfix(failed=summary.failed + len(held), **fields, refresh=False)
         for item in waiting.values():  # a stream that ended without answering them
             record(item, SampleFailure(f"{item.name}: no result was produced for this sample"))
         release_held()

@@ -9,32 +9,16 @@ Outputs go to a temporary folder.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MIRROR = ROOT.parent / "shared" / "ovmer-data"
-
-
-def asset_source() -> str | None:
-    env = os.environ.get("OVMER_ASSET_SOURCE")
-    if env:
-        return env
-    return str(DEFAULT_MIRROR) if DEFAULT_MIRROR.is_dir() else None
+from asset_helpers import asset_source, fetch_session_data
 
 
 @pytest.fixture(scope="session", autouse=True)
 def ovmer_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's verified data folder (``OVMER_DATA``)."""
-    from ovmer.assets import fetch
-
-    dest = tmp_path_factory.mktemp("ovmer-data")
-    fetch(source=asset_source(), dest=dest, progress=False)
-    os.environ["OVMER_DATA"] = str(dest)
-    os.environ["OVMER_OUTPUT"] = str(tmp_path_factory.mktemp("ovmer-output"))
-    return dest
+    return fetch_session_data(tmp_path_factory)
 
 
 @pytest.fixture(scope="session")

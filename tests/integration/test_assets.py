@@ -23,7 +23,7 @@ RELEASED_DESCRIPTION = "results-ovmerd/Otter/output-reason-7b-subtitle-eng.npz"
 def test_manifest_matches_the_mirror(mirror: Path) -> None:
     manifest = load_manifest()
     rows = [line.split("\t") for line in (mirror / "MANIFEST.tsv").read_text().splitlines()[1:] if line]
-    assert len(manifest) == len(rows) == 62
+    assert len(manifest) == len(rows) == 74
     for path, sha, size, repo, upstream in rows:
         entry = manifest[path]
         assert (entry.sha256, entry.bytes) == (sha, int(size))

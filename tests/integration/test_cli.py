@@ -21,9 +21,9 @@ FIRST = next(iter(load_manifest()))
 
 def test_fetch_from_mirror_twice(mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "fetch", "--source", str(mirror), "--dest", str(tmp_path), "--quiet")
-    assert code == 0 and out.startswith("62 fetched, 0 already verified, 1 archives unpacked")
+    assert code == 0 and out.startswith("74 fetched, 0 already verified, 1 archives unpacked")
     code, out, _ = run_cli(capsys, "fetch", "--source", str(mirror), "--dest", str(tmp_path), "--quiet")
-    assert code == 0 and out.startswith("0 fetched, 62 already verified, 0 archives unpacked")
+    assert code == 0 and out.startswith("0 fetched, 74 already verified, 0 archives unpacked")
 
 
 @pytest.mark.parametrize("damage", ["tampered", "truncated", "missing"])

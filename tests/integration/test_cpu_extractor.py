@@ -102,7 +102,9 @@ def test_save_load_round_trip_gives_identical_outputs(extractor: CpuExtractor, t
 
 
 @pytest.mark.slow
-def test_load_or_fit_reuses_the_cache_and_rejects_broken_files(extractor: CpuExtractor, tmp_path: Path) -> None:
+def test_load_or_fit_reuses_the_cache_and_refits_broken_files(
+    extractor: CpuExtractor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     data = tmp_path / "data"
     path = extractor_path(data, [HELD_OUT])
     assert path.parent == data / "cache" and path.name.startswith("cpu-extractor-")
@@ -111,7 +113,14 @@ def test_load_or_fit_reuses_the_cache_and_rejects_broken_files(extractor: CpuExt
     assert load_or_fit(data, exclude_baselines=[HELD_OUT]).fingerprint() == extractor.fingerprint()
     path.write_text('{"format": "something else"}')
     with pytest.raises(OvmerError, match=rf"{path.name}: not a version-1 ovmer-cpu-extractor file"):
-        load_or_fit(data, exclude_baselines=[HELD_OUT])
+        CpuExtractor.load(path)
+    # The cache is derived from the released data: load_or_fit refits it (the fit itself is stubbed here).
+    fits: list[list[str]] = []
+    monkeypatch.setattr("ovmer.extract.cpu.training.fit_released",
+                        lambda excluded, data, progress=False: fits.append(excluded) or extractor)
+    with pytest.warns(UserWarning, match=rf"{path.name}: not a version-1 .* refitting the cached extractor"):
+        assert load_or_fit(data, exclude_baselines=[HELD_OUT]).fingerprint() == extractor.fingerprint()
+    assert fits == [[HELD_OUT]] and CpuExtractor.load(path).fingerprint() == extractor.fingerprint()
 
 
 @pytest.mark.slow

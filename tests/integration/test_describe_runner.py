@@ -179,6 +179,10 @@ def test_merge_refuses_gaps_duplicates_errors_and_missing_shards(data, tmp_path)
     for index in range(2):
         run_describe(MeasuringAdapter(), "S1", data, shard=(index, 2), store_root=out2, progress=False)
     shard = describe_store("test-measuring-av", "S1", out2, (1, 2))
+    # An error after a finished record is a failed retry (readers keep the finished one): make
+    # sample_00000004's only record an error.
+    kept = [line for line in shard.path.read_text().splitlines() if '"sample_00000004"' not in line]
+    shard.path.write_text("\n".join(kept) + "\n")
     shard.append(Record("sample_00000004", "error", "k", error="boom"))
     with pytest.raises(OvmerError, match="latest record is an error: sample_00000004"):
         merge_shards("test-measuring-av", "S1", 2, data_dir=data, store_root=out2)

@@ -128,9 +128,12 @@ def test_errors_silence_and_crashes_become_error_records(setup, monkeypatch):
     assert sorted(called(calls)[before:]) == [NAMES[0], NAMES[1], NAMES[3]]  # only the failed ones
 
 
-def test_results_of_a_killed_run_are_taken_up_not_recomputed(setup):
+def test_results_of_a_killed_run_are_taken_up_not_recomputed(setup, monkeypatch):
     data, command, calls, out = setup
-    run_describe("Otter", "S0", data, external_cmd=command, store_root=out, progress=False)
+    # A finished run removes its folder once the store holds every result; a killed one never gets there.
+    with monkeypatch.context() as patch:
+        patch.setattr("ovmer.describe.external._remove_if_stored", lambda run, store: False)
+        run_describe("Otter", "S0", data, external_cmd=command, store_root=out, progress=False)
     store = describe_store("Otter", "S0", out)
     # Pretend the package was killed after the program answered every sample but before
     # samples 2-4 reached the store: their answers sit in the run folder only.

@@ -34,7 +34,7 @@ def ovmerd() -> OVMERD:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list]:
-    """All 48 released files imported into a fresh store."""
+    """All 60 released files imported into a fresh store."""
     root = tmp_path_factory.mktemp("imported")
     return root, import_released(root=root)
 
@@ -62,8 +62,8 @@ def test_known_released_values() -> None:
 
 def test_import_puts_each_file_in_its_stage(imported: tuple[Path, list], ovmerd: OVMERD) -> None:
     root, results = imported
-    assert len(results) == 48
-    assert sum(r.summary.done for r in results) == 48 * 332
+    assert len(results) == 60
+    assert sum(r.summary.done for r in results) == 60 * 332
     assert {(r.stage, r.setting) for r in results} == {
         ("describe", Setting.NOSUBTITLE),
         ("describe", Setting.SUBTITLE),
@@ -95,7 +95,7 @@ def test_import_puts_each_file_in_its_stage(imported: tuple[Path, list], ovmerd:
 def test_reimport_adds_nothing(imported: tuple[Path, list]) -> None:
     root, _ = imported
     files = sorted((root / "store").rglob("*.jsonl"))
-    assert len(files) == 48
+    assert len(files) == 60
     sizes = {path: path.stat().st_size for path in files}
     again = import_released(baselines=["Otter", "SALMONN"], root=root)
     assert sum(r.summary.done for r in again) == 0

@@ -130,45 +130,63 @@ def test_inputs_are_read_once_on_first_use(small_scores, tmp_path: Path) -> None
     assert set(descriptions["setting"]) == {"-", "S0", "S2"}
 
 
-def _fake_paper_table(scores) -> pd.DataFrame:
-    """A stand-in for the paper's table: our values shifted, and a GPT column, rows named as ours."""
-    ours = scores.f_frame().xs("S2", level="setting")
-    paper = ours + 0.5
-    paper.insert(0, "GPT", [50.0, 40.0, 45.0])
-    return paper
+def test_table1_compares_with_the_paper_and_correlates_with_gpt(table_inputs) -> None:
+    from ovmer.scoring.paper import PAPER_EW_COLUMNS, PAPER_EW_ROWS
 
-
-def test_table1_compares_with_the_paper_and_correlates_with_gpt(table_inputs, monkeypatch) -> None:
-    from ovmer.reproduce import tables
-
-    monkeypatch.setattr(tables, "paper_ew_table", lambda: _fake_paper_table(table_inputs.get("scores")))
-    frame = _table("table1_ew_s2", table_inputs).frame
-    assert frame.loc["Chat-UniVi (ours - paper)", "M-avg"] == pytest.approx(-0.5)
-    assert frame.loc["Chat-UniVi (paper)", "GPT"] == 50.0
-    ours = table_inputs.get("scores").f_frame().xs("S2", level="setting")
-    expected = pd.Series(ours["M-avg"].to_numpy()).corr(pd.Series([50.0, 40.0, 45.0]))
-    assert frame.loc["PCC (ours vs paper GPT (3 systems))", "M-avg"] == pytest.approx(expected)
-    assert (table_inputs.tables_dir / "table1_ew_s2.tex").is_file()
-    summary = _table("table1_summary", table_inputs).frame
-    assert summary.loc["Otter", "diff"] == pytest.approx(-0.5)
-
-
-def test_table1_without_the_paper_shows_ours_only(table_inputs, monkeypatch) -> None:
-    from ovmer.reproduce import tables
-
-    monkeypatch.setattr(tables, "paper_ew_table", lambda: None)
     table = _table("table1_ew_s2", table_inputs)
-    assert list(table.frame.index) == ["Chat-UniVi (ours)", "Otter (ours)", "SALMONN (ours)"]
-    assert "GPT" not in table.frame.columns and "not transcribed" in table.caption
+    frame = table.frame
+    ours = table_inputs.get("scores").f_frame().xs("S2", level="setting")
+    printed = pd.DataFrame.from_dict(PAPER_EW_ROWS, orient="index", columns=list(PAPER_EW_COLUMNS))
+    assert frame.loc["Chat-UniVi (paper)", "GPT"] == 53.08 and frame.loc["Chat-UniVi (paper)", "M-avg"] == 46.75
+    assert frame.loc["Chat-UniVi (Δ)", "M-avg"] == pytest.approx(ours.loc["Chat-UniVi", "M-avg"] - 46.75)
+    # the systems without released outputs have the paper's row only; released ones not scored here none
+    assert [i for i in frame.index if i.startswith(("SECap", "Video-LLaMA"))] == ["Video-LLaMA (paper)",
+                                                                                   "SECap (paper)"]
+    assert not any(i.startswith("VideoChat2") for i in frame.index)
+    # PCC: over the paper's 12 rows, and over our 3 systems against the paper's GPT column
+    assert frame.loc["PCC (paper, 12 systems)", "M-avg"] == pytest.approx(printed["M-avg"].corr(printed["GPT"]))
+    expected = pd.Series(ours["M-avg"].to_numpy()).corr(pd.Series([53.08, 43.51, 47.96]))  # Chat-UniVi, Otter, SALMONN
+    assert frame.loc["PCC (ours, 3 systems)", "M-avg"] == pytest.approx(expected)
+    assert "Largest |Δ M-avg|: Chat-UniVi (+0.47); 3 of 3 systems within 1.0" in table.note
+    # the CSV is the long form: system, kind, metric, value
+    long = pd.read_csv(table_inputs.tables_dir / "table1_ew_s2.csv")
+    assert list(long.columns) == ["system", "kind", "metric", "value"]
+    assert set(long["kind"]) == {"ours", "paper", "delta"} and set(long["metric"]) == set(PAPER_EW_COLUMNS)
+    rows = long.set_index(["system", "kind", "metric"])["value"]
+    assert rows[("Otter", "paper", "M3-W2-L1")] == 49.93
+    assert rows[("Otter", "delta", "M-avg")] == pytest.approx(ours.loc["Otter", "M-avg"] - 39.41, abs=1e-6)
+    assert rows[("PCC", "ours", "M-avg")] == pytest.approx(expected, abs=1e-6)
+    assert ("SECap", "ours", "M1") not in rows and ("Otter", "ours", "GPT") not in rows
+    assert len(long) == 3 * (13 + 14 + 13) + 2 * 14 + 2 * 13  # 3 scored systems, 2 paper-only, 2 PCC rows
+    markdown = (table_inputs.tables_dir / "table1_ew_s2.md").read_text()
+    assert "| Otter (Δ)" in markdown and "one LLM label-extraction run with sampling" in markdown
+    summary = _table("table1_summary", table_inputs).frame
+    assert summary.loc["Otter", "Δ M-avg"] == pytest.approx(ours.loc["Otter", "M-avg"] - 39.41)
 
 
-def test_a_released_baseline_missing_from_the_paper_table_is_an_error(table_inputs, monkeypatch) -> None:
-    from ovmer.reproduce import tables
+def test_protocol_table_and_ranking_figure(table_inputs) -> None:
+    from ovmer.scoring import score_released
+    from ovmer.scoring.protocols import score_with_protocol
 
-    paper = _fake_paper_table(table_inputs.get("scores")).rename(index={"Otter": "OTTER"})
-    monkeypatch.setattr(tables, "paper_ew_table", lambda: paper)
-    with pytest.raises(OvmerError, match="no row for the released baseline\\(s\\) Otter"):
-        _table("table1_ew_s2", table_inputs)
+    frame = _table("table6_protocols", table_inputs).frame
+    assert list(frame.index) == [f"{b} {s}" for b in ("Chat-UniVi", "Otter", "SALMONN") for s in ("S0", "S2")]
+    assert list(frame.columns)[:2] == ["M-avg (OV-MER)", "hit rate (MER2023)"]  # hit rate beside M-avg
+    report = score_released("Otter", "S2")
+    level1 = sum(report.metrics[f"M3-W{w}-L1"].f for w in range(1, 6)) / 5
+    level2 = sum(report.metrics[f"M3-W{w}-L2"].f for w in range(1, 6)) / 5
+    assert frame.loc["Otter S2", "M-avg (OV-MER)"] == pytest.approx(100 * report.m_avg)
+    assert frame.loc["Otter S2", "AffectGPT L1 F"] == pytest.approx(100 * level1)
+    assert frame.loc["Otter S2", "MER2025 T2"] == pytest.approx(50 * (level1 + level2))
+    assert frame.loc["Otter S2", "MER2026 T2"] == pytest.approx(100 * level1)
+    from ovmer.data import load_released_labels
+
+    hit = score_with_protocol(load_released_labels("Otter", "S2"), "hit-rate")
+    assert frame.loc["Otter S2", "hit rate (MER2023)"] == pytest.approx(100 * hit.score)
+    assert frame.loc["Otter S2", "m-score (MER2023)"] == pytest.approx(100 * hit.parts["m_score"])
+    from ovmer.reproduce.artefacts import save_artefact
+
+    saved = save_artefact("protocol_ranking", table_inputs)
+    assert [p.name for p in saved.paths] == ["protocol_ranking.png", "protocol_ranking.pdf"]
 
 
 def test_ablation_diagnostics_and_grouping_tables(table_inputs) -> None:

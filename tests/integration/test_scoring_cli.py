@@ -11,7 +11,7 @@ from ovmer.assets import asset_path
 from ovmer.cli import main
 from ovmer.data.released import released_file
 from ovmer.scoring import M_AVG, METRIC_NAMES, read_predictions, score_released
-from ovmer.scoring.paper import PAPER_EW_COLUMNS, PaperTableMissing, paper_ew_table_available
+from ovmer.scoring.paper import PAPER_EW_COLUMNS
 from ovmer.store import Record, ResultsStore
 
 
@@ -111,12 +111,9 @@ def test_paper_constants() -> None:
     import ovmer.scoring.paper as paper
 
     assert PAPER_EW_COLUMNS[0] == "GPT" and PAPER_EW_COLUMNS[-1] == M_AVG and len(PAPER_EW_COLUMNS) == 14
-    if paper_ew_table_available():
-        table = paper.PAPER_EW_TABLE
-        assert list(table.columns) == list(PAPER_EW_COLUMNS) and "PCC" in table.index
-    else:
-        with pytest.raises(PaperTableMissing, match="not transcribed"):
-            _ = paper.PAPER_EW_TABLE
+    table = paper.PAPER_EW_TABLE
+    assert list(table.columns) == list(PAPER_EW_COLUMNS) and list(table.index)[-1] == "PCC" and len(table) == 13
+    assert table.loc["PCC", "M-avg"] == pytest.approx(table["M-avg"].iloc[:12].corr(table["GPT"].iloc[:12]))
     assert paper.PAPER_GPT_GROUPING == {
         "accuracy": 0.581777108433735,
         "recall": 0.4977911646586345,

@@ -30,7 +30,7 @@ def test_fetch_lists_the_manifest(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "fetch", "--list")
     assert code == 0
     lines = out.strip().splitlines()
-    assert len(lines) == 62
+    assert len(lines) == 74
     assert lines[0].split() == [load_manifest()[FIRST].sha256, str(load_manifest()[FIRST].bytes), FIRST]
 
 

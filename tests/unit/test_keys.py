@@ -35,7 +35,11 @@ PINNED = {
     "describe/nosubtitle": "5a9255aebf00720f011fee5a462513d28e3acbe47f74ae95cc5f8e0c417ec368",
     "describe/subtitle": "1283c30e8f94859fe220623b068570811dbb93771b3da865be815cf5c567d384",
     "describe-served/subtitle": "62623fbfadb5a3c53f02b70a36ec15f4743f838e030400ce724119c849016da8",
-    "folder_fingerprint": "d9e01b1f045c847f",
+    # Since 0.2 the fingerprint covers tokenizer and chat-template files (tokenizer.json here); a folder
+    # without them keeps the first recipe's value ("folder_fingerprint/weights-only").
+    "folder_fingerprint": "1c9d8ec2595326ff",
+    "folder_fingerprint/first-recipe": "d9e01b1f045c847f",
+    "folder_fingerprint/weights-only": "5009a332fe99fcc6",
     "llm/extract/deterministic": "ca5146c2677fbecdf3c57b9366c99c0fc9f66bd03ecacf50eef5ea79029c26eb",
     "llm/extract/paper": "1dade471e13c00fb1966e78268113481342a83ab208e00998541299df2c99b2e",
     "llm/group/deterministic": "e1ee929cba973c2aa1b32ad3bbbd01c43e099a19ed562dc313873c72018641e2",
@@ -74,6 +78,25 @@ def test_model_fingerprints(inputs: tuple[Path, Path]) -> None:
     model, _ = inputs
     assert model_fingerprint(model, "org/model") == {"checkpoint": "org/model", "files": MODEL_FILES}
     assert folder_fingerprint(model) == PINNED["folder_fingerprint"]
+    (model / "tokenizer.json").unlink()
+    (model / "big.safetensors").unlink()
+    (model / "model.safetensors").write_bytes(b"\0" * 5000)
+    assert folder_fingerprint(model) == PINNED["folder_fingerprint/weights-only"]
+
+
+def test_folder_fingerprint_follows_the_chat_template_and_tokenizer(tmp_path: Path) -> None:
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "config.json").write_text('{"hidden_size": 8}')
+    (model / "model.safetensors").write_bytes(b"\0" * 5000)
+    seen = {folder_fingerprint(model)}
+    for name, text in (("tokenizer_config.json", "{}"), ("chat_template.jinja", "{{ messages }}"),
+                       ("chat_template.jinja", "{{ messages | last }}"), ("generation_config.json", "{}")):
+        (model / name).write_text(text)
+        seen.add(folder_fingerprint(model))
+    assert len(seen) == 5  # every file, and every edit of one, gives a new revision
+    (model / "README.md").write_text("notes")
+    assert folder_fingerprint(model) in seen  # documentation is not part of the model
     assert model_fingerprint(None, "org/model") == {"checkpoint": "org/model"}
 
 
@@ -113,13 +136,22 @@ def test_llm_stage_keys(inputs: tuple[Path, Path], stage: str, preset: str) -> N
     class Backend:
         name = "transformers"
         model_id = "tiny"
-        revision = folder_fingerprint(model)
+        revision = PINNED["folder_fingerprint/first-recipe"]  # the llm key's recipe, for a given revision
 
     values = {"extract": {"description": "He smiles {x}."}, "merge": {"description": "d", "subtitle": "s"},
               "group": {"labels": "[happy, sad]"}}[stage]
     prompt = load_prompt(stage)
     key = llm_key(stage, Backend(), prompt, prompt.messages(**values), get_preset(preset))  # type: ignore[arg-type]
     assert key == PINNED[f"llm/{stage}/{preset}"]
+
+
+def test_the_vllm_backend_records_the_model_files_revision(inputs: tuple[Path, Path]) -> None:
+    from ovmer.llm.vllm_backend import VLLMBackend
+
+    model, _ = inputs
+    assert VLLMBackend(str(model)).revision == folder_fingerprint(model)
+    assert VLLMBackend(str(model)).run_info()["revision"] == folder_fingerprint(model)
+    assert VLLMBackend("org/not-in-the-local-cache").revision is None  # a hub id with no cached snapshot
 
 
 def test_served_model_keys(inputs: tuple[Path, Path]) -> None:

@@ -22,8 +22,9 @@ from ovmer.store.authors_npz import (
 RUNS = [(b, s) for b in RELEASED_BASELINES for s in ALL_SETTINGS]
 
 
-def test_eight_baselines_three_settings() -> None:
-    assert len(RELEASED_BASELINES) == 8 and len(RUNS) == 24
+def test_ten_baselines_three_settings() -> None:
+    assert len(RELEASED_BASELINES) == 10 and len(RUNS) == 30
+    assert {"Video-ChatGPT", "VideoChat2"} <= set(RELEASED_BASELINES)
     assert released_file("Otter", "S2") == "results-ovmerd/Otter/output-reason-7b-nosubtitle-addsub-eng-openset.npz"
     assert released_file("Otter", Setting.SUBTITLE, "description") == (
         "results-ovmerd/Otter/output-reason-7b-subtitle-eng.npz"

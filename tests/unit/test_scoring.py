@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
+from scoring_helpers import write_tiny_assets
 
-from ovmer.data.wheels import FORMAT_FILE, SYNONYM_FILE, WHEEL_FILES
 from ovmer.errors import LabelFormatError, OvmerError
 from ovmer.scoring import (
     METRIC_NAMES,
@@ -30,54 +28,10 @@ def test_metric_names_order() -> None:
     assert METRIC_NAMES[-1] == "M3-W5-L2" and len(METRIC_NAMES) == 12
 
 
-def _write_tiny_assets(folder: Path) -> dict[str, Path]:
-    wheel = pd.DataFrame(
-        {
-            "level1": ["Joy", None, None, "Sad", None],
-            "level2": ["Content", None, "Proud", "Lonely", "Hurt"],
-            "level3": ["Glad ", "Peaceful", "Confident", "Isolated", "Content"],  # "content" listed twice
-        }
-    )
-    paths: dict[str, Path] = {}
-    for k, rel in enumerate(WHEEL_FILES):
-        path = folder / f"wheel{k + 1}.xlsx"
-        (wheel if k == 0 else wheel.iloc[:3]).to_excel(path, index=False)
-        paths[rel] = path
-    synonyms = {}
-    for run in range(1, 9):
-        synonyms[f"word_run{run}"] = ["glad", "Proud", "isolated", "confident"]
-        synonyms[f"synonym_run{run}"] = [
-            "happy, cheerful" if run == 1 else "happy",
-            "confident",  # "confident" is a wheel word too: it reaches proud and itself
-            "alone" if run < 8 else "alone, lonesome",
-            "self-assured",
-        ]
-    pd.DataFrame(synonyms).to_excel(folder / "synonym.xlsx", index=False)
-    paths[SYNONYM_FILE] = folder / "synonym.xlsx"
-    forms = pd.DataFrame(
-        {
-            "name": ["glad", "happy", "cheerful", "proud", "confident", "isolated", "alone", "lonesome"],
-            "format": [
-                "gladness,gladly",
-                "happiness,happily",
-                "cheer,cheerfully",
-                "pride",
-                "confidence",
-                "isolation",
-                "loneliness",
-                "loneliness",  # a form under two names maps to both
-            ],
-        }
-    )
-    forms.to_csv(folder / "format.csv", index=False)
-    paths[FORMAT_FILE] = folder / "format.csv"
-    return paths
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tiny-wheels")
-    return compile_resources(_write_tiny_assets(folder), key="tiny")
+    return compile_resources(write_tiny_assets(folder), key="tiny")
 
 
 def test_tiny_wheel_rules(tiny) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 
-from ovmer.data.released import RELEASED_BASELINES
 from ovmer.extract.cpu import training
 
 
@@ -16,7 +15,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="BASELINE",
-        choices=RELEASED_BASELINES,
+        choices=training.TRAINING_BASELINES,
         help="leave this baseline's pairs out (repeatable), e.g. for a held-out evaluation",
     )
     parser.add_argument("--json", action="store_true", help="print the training summary as JSON")

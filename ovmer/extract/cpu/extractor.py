@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ovmer.errors import OvmerError
+from ovmer.errors import OvmerError, describe_exception
 from ovmer.extract.cpu.candidates import find_candidates
 from ovmer.extract.cpu.model import (
     CONTEXT_FEATURE_NAMES,
@@ -112,7 +112,8 @@ class CpuExtractor:
                 f"{where}: not a version-{FORMAT_VERSION} {FORMAT_NAME} file "
                 f"(format={data.get('format')!r}, version={data.get('version')!r})"
             )
-        if tuple(data.get("features", ())) != FEATURE_NAMES + CONTEXT_FEATURE_NAMES:
+        features = data.get("features", ())
+        if not isinstance(features, list) or tuple(features) != FEATURE_NAMES + CONTEXT_FEATURE_NAMES:
             raise OvmerError(f"{where}: fitted with other features; refit with `ovmer fit-extractor`")
         try:
             return cls(
@@ -121,8 +122,8 @@ class CpuExtractor:
                 classifier=CandidateClassifier.from_dict(data["classifier"]),
                 info=dict(data.get("info", {})),
             )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise OvmerError(f"{where}: malformed extractor file ({exc!r}); refit it") from exc
+        except Exception as exc:  # any shape the JSON may have: one message, never a traceback
+            raise OvmerError(f"{where}: malformed extractor file ({describe_exception(exc)}); refit it") from exc
 
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Write atomically (temp file + rename) so a crash never leaves half a file."""
@@ -138,8 +139,8 @@ class CpuExtractor:
         source = Path(path)
         try:
             data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise OvmerError(f"{source}: cannot read the fitted extractor ({exc}); refit it") from exc
+        except (OSError, ValueError, RecursionError) as exc:  # ValueError: bad JSON or not UTF-8
+            raise OvmerError(f"{source}: cannot read the fitted extractor ({describe_exception(exc)}); refit it") from exc
         if not isinstance(data, dict):
             raise OvmerError(f"{source}: expected a JSON object")
         return cls.from_dict(data, where=str(source))
