@@ -13,8 +13,8 @@ Two routes, both ending in :meth:`ovmer.registry.Registry.register` with
   ``entry_points="ovmer.backends"`` adds every entry point of that group on
   its first lookup (name -> ``"module:attr"``, imported only when used). The
   groups: ``ovmer.adapters`` (describe adapters: the class's ``spec`` is the
-  baseline), ``ovmer.backends``, ``ovmer.transcribers``, ``ovmer.label_parsers``
-  and ``ovmer.artefacts`` (tables and figures).
+  baseline), ``ovmer.backends``, ``ovmer.protocols``, ``ovmer.transcribers``,
+  ``ovmer.label_parsers`` and ``ovmer.artefacts`` (tables and figures).
 """
 
 from __future__ import annotations
