@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import builtins
 import sys
 
 import pytest
@@ -90,10 +91,22 @@ def test_ray_engine_checks_its_placement_options() -> None:
         RayEngine(cpus_per_replica=0)
 
 
-def test_nothing_to_do_starts_nothing() -> None:
+def test_nothing_to_do_starts_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ray may already be imported by an earlier test of the session: hide it, and fail on any import.
+    monkeypatch.delitem(sys.modules, "ray", raising=False)
+    imported: list[str] = []
+    real_import = builtins.__import__
+
+    def refuse_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray" or name.startswith("ray."):
+            imported.append(name)
+            raise ImportError("this test refuses to import ray")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", refuse_ray)
     worker = Doubler()
     assert list(RayEngine().stream(StageWork(worker), [])) == [] and worker.chunks == []
-    assert "ray" not in sys.modules  # a finished run does not even import Ray
+    assert imported == []  # a finished run does not even import Ray
 
 
 def parse(*argv: str) -> argparse.Namespace:
