@@ -4,6 +4,10 @@ Each entry maps a command name to ``"module"`` and a help line; that module defi
 ``add_arguments(parser)`` and ``main(args) -> int`` (or ``add_<command>_arguments`` and
 ``main_<command>`` where one module serves several commands). Only
 the chosen command's module is imported, so ``ovmer --help`` stays fast.
+
+``--include PATH`` (before or after the command, repeatable) imports the user's own
+modules first (:mod:`ovmer.plugins`), so what they register is there when the
+command reads its registries.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 
-from ovmer import __version__
+from ovmer import __version__, plugins
 from ovmer.errors import OvmerError
 from ovmer.registry import Registry, did_you_mean
 
@@ -50,11 +54,13 @@ for _name, _module, _help in (
 INTERNAL_ERROR_STATUS = 70  # EX_SOFTWARE of sysexits.h
 DEBUG_FLAG = "--debug"
 DEBUG_ENV = "OVMER_DEBUG"
+INCLUDE_HELP = "a Python file or folder of modules to import first (your own adapters, backends...)"
 
 
 def _usage() -> str:
-    lines = ["usage: ovmer [--debug] COMMAND [options]", "", "commands:", COMMANDS.listing()]
-    lines += ["", "`ovmer COMMAND --help` describes a command; --debug (or OVMER_DEBUG=1) shows tracebacks."]
+    lines = ["usage: ovmer [--debug] [--include PATH] COMMAND [options]", "", "commands:", COMMANDS.listing()]
+    lines += ["", f"--include PATH  {INCLUDE_HELP}; repeatable",
+              "`ovmer COMMAND --help` describes a command; --debug (or OVMER_DEBUG=1) shows tracebacks."]
     return "\n".join(lines)
 
 
@@ -66,9 +72,38 @@ def _debug_requested(args: list[str]) -> bool:
     return found or os.environ.get(DEBUG_ENV, "").strip().lower() not in ("", "0", "false", "no")
 
 
+def _take_includes(args: list[str]) -> tuple[list[str], list[str]]:
+    """The ``--include`` paths anywhere in ``args``, and the other arguments."""
+    paths: list[str] = []
+    rest: list[str] = []
+    items = iter(args)
+    for arg in items:
+        if arg == "--":  # what follows belongs to the command
+            rest += [arg, *items]
+        elif arg == "--include":
+            path = next(items, None)
+            if path is None:
+                raise OvmerError("--include needs a PATH")
+            paths.append(path)
+        elif arg.startswith("--include="):
+            paths.append(arg.partition("=")[2])
+        else:
+            rest.append(arg)
+    return paths, rest
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     debug = _debug_requested(args)
+    try:
+        includes, args = _take_includes(args)
+        plugins.include(*includes)
+        plugins.include_from_environment()
+    except OvmerError as exc:
+        if debug:
+            traceback.print_exc()
+        print(f"ovmer: error: {exc}", file=sys.stderr)
+        return 1
     if not args or args[0] in ("-h", "--help"):
         print(_usage())
         return 0 if args else 2
@@ -85,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         adder = getattr(module, f"add_{name.replace('-', '_')}_arguments", None) or module.add_arguments
         runner = getattr(module, f"main_{name.replace('-', '_')}", None) or module.main
         adder(parser)
+        parser.add_argument("--include", metavar="PATH", action="append", help=f"{INCLUDE_HELP} (repeatable)")
         parsed = parser.parse_args(rest)
         with _one_line_warnings(name):
             return int(runner(parsed) or 0)

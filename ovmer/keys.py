@@ -216,3 +216,18 @@ def rule_key(stage: str, rule: str, inputs: Any) -> str:
 def cpu_extract_key(model: str, description: str) -> str:
     """One label list of the model-free CPU extractor (``model`` is its fingerprint)."""
     return compute_key(stage="extract", backend="cpu", model=model, description=description)
+
+
+def request_sha256(request: Any) -> str:
+    """sha256 of a server request's recipe (canonical JSON): what a describe key adds for a served model.
+
+    The OpenAI-compatible describe adapter hashes everything of its request body
+    but the sample's own inputs (prompt and media, which the describe key holds
+    already): the served model's name, the sampling fields, how media are encoded.
+    """
+    return compute_key(stage="describe-request", request=request)
+
+
+def payload_sha256(payload: bytes) -> str:
+    """sha256 of the exact bytes sent to a server (recorded with the record, to audit what was sent)."""
+    return hashlib.sha256(payload).hexdigest()

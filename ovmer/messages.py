@@ -14,9 +14,10 @@ The LLM text stages (merge, extract, group) send text-only chats; the describe
 stage sends one user turn with the sample's media and names the sample
 (``Chat.name``). Two conversions cover the model interfaces:
 :func:`to_hf_messages` (transformers chat templates) and
-:func:`to_openai_messages` (chat completions: frames as PNG data URLs, audio
-as base64 WAV). In both, a turn without media has plain string content, and
-neighbouring text parts become one text joined by newlines, exactly
+:func:`to_openai_messages` (chat completions: frames as PNG or JPEG data URLs,
+or the clip as one ``video_url``; audio as base64 WAV; see :class:`OpenAIMedia`).
+In both, a turn without media has plain string content, and neighbouring text
+parts become one text joined by newlines, exactly
 :attr:`ChatMessage.content`.
 """
 
@@ -24,11 +25,13 @@ from __future__ import annotations
 
 import base64
 import io
+import mimetypes
 import struct
 import wave
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal, overload
 
 import numpy as np
@@ -197,8 +200,8 @@ class Chat(Sequence[ChatMessage]):
     def to_hf_messages(self) -> list[dict[str, Any]]:
         return to_hf_messages(self.messages)
 
-    def to_openai_messages(self) -> list[dict[str, Any]]:
-        return to_openai_messages(self.messages)
+    def to_openai_messages(self, media: OpenAIMedia | None = None) -> list[dict[str, Any]]:
+        return to_openai_messages(self.messages, media)
 
 
 # --------------------------------------------------------------------------- conversions
@@ -229,15 +232,59 @@ def _hf_media(part: Part) -> list[dict[str, Any]]:
     return [{"type": "audio", "audio": part.waveform, "sampling_rate": part.sample_rate}]
 
 
-def _openai_media(part: Part) -> list[dict[str, Any]]:
-    if isinstance(part, VideoPart):
-        return [
-            {"type": "image_url", "image_url": {"url": "data:image/png;base64," + _b64(png_bytes(frame))}}
-            for frame in np.asarray(part.frames)
-        ]
-    assert isinstance(part, AudioPart)
-    return [{"type": "input_audio", "input_audio": {"data": _b64(wav_bytes(part.waveform, part.sample_rate)),
-                                                     "format": "wav"}}]
+ImageFormat = Literal["png", "jpeg"]
+IMAGE_FORMATS: tuple[str, ...] = ("png", "jpeg")
+
+
+@dataclass(frozen=True)
+class OpenAIMedia:
+    """How media parts become chat-completions items.
+
+    Each frame of a :class:`VideoPart` is one ``image_url`` data URL in
+    ``image_format`` (PNG is lossless; JPEG at ``jpeg_quality`` is far smaller
+    for camera footage); with ``video_url`` the clip file the frames came from is sent
+    whole as one ``video_url`` data URL instead (for servers that sample
+    frames themselves). Audio is always an ``input_audio`` 16-bit WAV.
+    """
+
+    image_format: ImageFormat = "png"
+    jpeg_quality: int = 90
+    video_url: bool = False
+
+    def __post_init__(self) -> None:
+        if self.image_format not in IMAGE_FORMATS:
+            raise OvmerError(f"image format must be one of {', '.join(IMAGE_FORMATS)}, got {self.image_format!r}")
+        if not 1 <= self.jpeg_quality <= 100:
+            raise OvmerError(f"JPEG quality must lie in 1..100, got {self.jpeg_quality}")
+
+    def image_url(self, frame: np.ndarray) -> str:
+        if self.image_format == "jpeg":
+            return "data:image/jpeg;base64," + _b64(jpeg_bytes(frame, self.jpeg_quality))
+        return "data:image/png;base64," + _b64(png_bytes(frame))
+
+    def items(self, part: Part) -> list[dict[str, Any]]:
+        if isinstance(part, VideoPart):
+            if self.video_url:
+                return [{"type": "video_url", "video_url": {"url": video_data_url(part)}}]
+            return [{"type": "image_url", "image_url": {"url": self.image_url(frame)}}
+                    for frame in np.asarray(part.frames)]
+        assert isinstance(part, AudioPart)
+        return [{"type": "input_audio", "input_audio": {"data": _b64(wav_bytes(part.waveform, part.sample_rate)),
+                                                         "format": "wav"}}]
+
+
+def video_data_url(part: VideoPart) -> str:
+    """The clip file a video part was decoded from, as a ``data:video/...;base64`` URL."""
+    path = Path(part.source) if part.source else None
+    mime = mimetypes.guess_type(path.name)[0] if path is not None else None
+    if path is None or not mime or not mime.startswith("video/"):
+        what = f"{part.source!r} is not a video file" if part.source else "the frames come from no file"
+        raise OvmerError(f"a video_url needs the clip's video file, but {what}; send frames instead")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OvmerError(f"{path}: cannot read the clip ({exc.strerror or exc})") from exc
+    return f"data:{mime};base64," + _b64(data)
 
 
 def to_hf_messages(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
@@ -264,22 +311,26 @@ def text_messages(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
     return to_hf_messages(messages)
 
 
-def to_openai_messages(messages: Iterable[ChatMessage]) -> list[dict[str, Any]]:
-    """Chat-completions ``messages``: text parts, each frame an ``image_url`` PNG, audio an ``input_audio`` WAV."""
-    return [
-        {"role": m.role, "content": _items(m, _openai_media) if m.has_media else m.content} for m in messages
-    ]
+def to_openai_messages(messages: Iterable[ChatMessage], media: OpenAIMedia | None = None) -> list[dict[str, Any]]:
+    """Chat-completions ``messages``: text parts, media as ``media`` says (default: PNG frames, WAV audio)."""
+    encode = (media or OpenAIMedia()).items
+    return [{"role": m.role, "content": _items(m, encode) if m.has_media else m.content} for m in messages]
 
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def png_bytes(frame: np.ndarray) -> bytes:
-    """An RGB ``uint8`` ``(H, W, 3)`` frame as a PNG file (lossless; standard library only)."""
+def _rgb_frame(frame: np.ndarray) -> np.ndarray:
     frame = np.ascontiguousarray(frame)
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise OvmerError(f"a frame must be uint8 (H, W, 3); got {frame.dtype} {frame.shape}")
+    return frame
+
+
+def png_bytes(frame: np.ndarray) -> bytes:
+    """An RGB ``uint8`` ``(H, W, 3)`` frame as a PNG file (lossless; standard library only)."""
+    frame = _rgb_frame(frame)
     height, width, _ = frame.shape
     # Every scanline starts with filter type 0 (none).
     scanlines = np.concatenate([np.zeros((height, 1), np.uint8), frame.reshape(height, width * 3)], axis=1)
@@ -290,6 +341,18 @@ def png_bytes(frame: np.ndarray) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(scanlines.tobytes()))
             + chunk(b"IEND", b""))
+
+
+def jpeg_bytes(frame: np.ndarray, quality: int = 90) -> bytes:
+    """An RGB ``uint8`` ``(H, W, 3)`` frame as a baseline JPEG file (Pillow)."""
+    frame = _rgb_frame(frame)
+    try:
+        from PIL import Image
+    except ImportError as exc:
+        raise OvmerError("JPEG frames need Pillow (pip install pillow), or send PNG frames") from exc
+    buffer = io.BytesIO()
+    Image.fromarray(frame, "RGB").save(buffer, format="JPEG", quality=int(quality))
+    return buffer.getvalue()
 
 
 def wav_bytes(waveform: np.ndarray, sample_rate: int = AUDIO_SAMPLE_RATE) -> bytes:

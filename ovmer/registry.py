@@ -7,6 +7,12 @@ each a :class:`Registry`. An entry maps a name to either an object or a lazy
 the chosen entry's module is ever imported. A registry can demand a base
 class; lookups of unknown names raise :class:`UnknownNameError` with one
 did-you-mean hint, the same everywhere (:func:`did_you_mean`).
+
+User code feeds the same tables (:mod:`ovmer.plugins`): files named by
+``--include`` / ``OVMER_INCLUDE`` are imported before a registry is first read,
+and a registry made with ``entry_points=GROUP`` adds that entry-point group of
+the installed distributions then; both register with ``builtin=False``, so a
+built-in name is never replaced.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from __future__ import annotations
 import difflib
 import importlib
 import re
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from ovmer import plugins
 from ovmer.errors import OvmerError
 
 T = TypeVar("T")
@@ -99,7 +107,10 @@ class Registry(Generic[T]):
     instance of, for other objects); ``loose`` makes lookups ignore case and
     punctuation; ``missing_hint`` is appended to errors for names not found
     (for example the command that lists them); ``on_import_error`` turns an
-    ImportError while loading an entry into a message (extras to install).
+    ImportError while loading an entry into a message (extras to install);
+    ``entry_points`` names the entry-point group whose entries join on the first
+    lookup, each value (``"module:attr"``) passed through ``entry_point_target``
+    first (the baselines read ``"module:Adapter.spec"`` from the adapters' group).
     """
 
     def __init__(
@@ -110,14 +121,19 @@ class Registry(Generic[T]):
         loose: bool = False,
         missing_hint: str = "",
         on_import_error: Callable[[str, ImportError], str] | None = None,
+        entry_points: str | None = None,
+        entry_point_target: Callable[[str], str] | None = None,
     ) -> None:
         self.kind = kind
         self.base = base
         self.loose = loose
         self.missing_hint = missing_hint
         self.on_import_error = on_import_error
+        self.entry_point_group = entry_points
+        self.entry_point_target = entry_point_target
         self._entries: dict[str, Entry] = {}
         self._loaded: dict[str, Any] = {}
+        self._plugins_read = False
 
     # -- filling -----------------------------------------------------------------------------------
 
@@ -133,6 +149,23 @@ class Registry(Generic[T]):
             raise RegistryError(f"cannot register {self.kind} {name!r}: {owner} {self.kind} {clash!r} has that name")
         self._entries[name] = Entry(name, target, help, builtin, isinstance(target, str) if lazy is None else lazy)
         return target
+
+    def _read_plugins(self) -> None:
+        """User code, once, before the first lookup: included files, then this registry's entry points."""
+        if self._plugins_read:
+            return
+        self._plugins_read = True
+        plugins.include_from_environment()
+        if self.entry_point_group is None:
+            return
+        for point in plugins.entry_points(self.entry_point_group):
+            target = self.entry_point_target(point.value) if self.entry_point_target else point.value
+            source = point.dist.name if point.dist is not None else "an installed distribution"
+            try:
+                self.register(point.name, target, f"from {source}", builtin=False, lazy=True)
+            except RegistryError as exc:  # the built-in keeps working; the user learns why theirs is absent
+                warnings.warn(f"entry point {point.name!r} ({self.entry_point_group}, {source}) ignored: {exc}",
+                              stacklevel=3)
 
     def add(self, name: str, help: str = "") -> Callable[[T], T]:
         """Decorator form of :meth:`register` for objects defined in code."""
@@ -157,6 +190,7 @@ class Registry(Generic[T]):
 
     def canonical(self, name: str) -> str:
         """The registered spelling of ``name``; unknown names raise :class:`UnknownNameError`."""
+        self._read_plugins()
         found = self._find(str(name))
         if found is None:
             raise unknown_name(self.kind, str(name), self._entries, hint=self.missing_hint, loose=self.loose,
@@ -205,24 +239,28 @@ class Registry(Generic[T]):
 
     def values(self) -> list[T]:
         """Every registered object in registration order (lazy targets are imported)."""
-        return [self.get(name) for name in self._entries]
+        return [self.get(name) for name in self.names()]
 
     def items(self) -> list[tuple[str, T]]:
-        return [(name, self.get(name)) for name in self._entries]
+        return [(name, self.get(name)) for name in self.names()]
 
     def names(self) -> list[str]:
+        self._read_plugins()
         return list(self._entries)
 
     def entries(self) -> list[Entry]:
+        self._read_plugins()
         return list(self._entries.values())
 
     def __contains__(self, name: object) -> bool:
+        self._read_plugins()
         return isinstance(name, str) and self._find(name) is not None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(list(self._entries))
+        return iter(self.names())
 
     def __len__(self) -> int:
+        self._read_plugins()
         return len(self._entries)
 
     def __repr__(self) -> str:
@@ -230,7 +268,7 @@ class Registry(Generic[T]):
 
     def listing(self, indent: str = "  ", sort: bool = True) -> str:
         """``name  help`` lines, for ``--help`` texts and listings."""
-        entries = sorted(self._entries.values(), key=lambda e: e.name) if sort else list(self._entries.values())
+        entries = sorted(self.entries(), key=lambda e: e.name) if sort else self.entries()
         if not entries:
             return ""
         width = max(len(e.name) for e in entries)

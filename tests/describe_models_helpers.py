@@ -112,16 +112,22 @@ def build_tiny_llava_next_video(folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def _whisper_features(folder: Path, mel_bins: int) -> None:
+def _whisper_features(folder: Path, mel_bins: int, seconds: int = 1) -> None:
     from transformers import WhisperFeatureExtractor
 
-    # A 1-second window: 100 mel frames.
-    WhisperFeatureExtractor(feature_size=mel_bins, sampling_rate=16000, hop_length=160, chunk_length=1,
+    # A window of `seconds`: 100 mel frames each.
+    WhisperFeatureExtractor(feature_size=mel_bins, sampling_rate=16000, hop_length=160, chunk_length=seconds,
                             n_fft=400).save_pretrained(folder)
 
 
-def build_tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
-    """Qwen2-Audio: Whisper-style encoder over a 1-second window (100 mel frames)."""
+def build_tiny_qwen2_audio(folder: Path, seed: int = 0, hidden: int = HIDDEN, init: float = 0.02,
+                           window: int = 1) -> Path:
+    """Qwen2-Audio: Whisper-style encoder over a ``window``-second window (100 mel frames a second).
+
+    ``hidden`` sets the width of both towers (2 heads each: vLLM's CPU attention needs
+    ``hidden >= 64``); a large ``init`` spreads the language model's logits; vLLM takes
+    only Whisper's own 30-second window.
+    """
     import torch
     from transformers import Qwen2AudioConfig, Qwen2AudioForConditionalGeneration
 
@@ -130,17 +136,41 @@ def build_tiny_qwen2_audio(folder: Path, seed: int = 0) -> Path:
     config = Qwen2AudioConfig(
         audio_config=dict(
             model_type="qwen2_audio_encoder", num_mel_bins=16, encoder_layers=2, encoder_attention_heads=2,
-            encoder_ffn_dim=64, d_model=HIDDEN, max_source_positions=50,
+            encoder_ffn_dim=2 * hidden, d_model=hidden, max_source_positions=50 * window,
         ),
         text_config=dict(
-            model_type="qwen2", vocab_size=len(tokenizer), hidden_size=HIDDEN, intermediate_size=64,
+            model_type="qwen2", vocab_size=len(tokenizer), hidden_size=hidden, intermediate_size=2 * hidden,
             num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+            initializer_range=init,
         ),
         audio_token_index=tokenizer.convert_tokens_to_ids("<|AUDIO|>"), pad_token_id=3,
     )
     torch.manual_seed(seed)
     _save(folder, Qwen2AudioForConditionalGeneration(config), tokenizer)
-    _whisper_features(folder, 16)
+    _whisper_features(folder, 16, window)
+    return folder
+
+
+# A chat template in the OpenAI content format: a server passes the parts in the order they came.
+QWEN2_AUDIO_TEMPLATE = (
+    "{% for message in messages %}<|im_start|> {{ message['role'] }} : "
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for part in message['content'] %}"
+    "{% if part['type'] == 'audio' %}<|audio_bos|> <|AUDIO|> <|audio_eos|> "
+    "{% elif part['type'] == 'text' %}{{ part['text'] }} {% endif %}{% endfor %}{% endif %}<|im_end|> "
+    "{% endfor %}{% if add_generation_prompt %}<|im_start|> assistant : {% endif %}"
+)
+
+
+def make_servable_qwen2_audio(folder: Path) -> Path:
+    """Add what a server needs to a tiny Qwen2-Audio folder: the processor and a chat template."""
+    from transformers import AutoTokenizer, Qwen2AudioProcessor, WhisperFeatureExtractor
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    processor = Qwen2AudioProcessor(feature_extractor=WhisperFeatureExtractor.from_pretrained(folder),
+                                    tokenizer=tokenizer, chat_template=QWEN2_AUDIO_TEMPLATE)
+    processor.save_pretrained(folder)
+    tokenizer.chat_template = QWEN2_AUDIO_TEMPLATE
+    tokenizer.save_pretrained(folder)
     return folder
 
 

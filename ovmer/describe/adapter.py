@@ -63,9 +63,18 @@ class BaselineSpec:
 
 
 class DescribeAdapter(ABC):
-    """Base class: subclasses set ``spec`` and implement :meth:`load` and :meth:`describe`."""
+    """Base class: subclasses set ``spec`` and implement :meth:`load` and :meth:`describe`.
+
+    Optional: ``concurrency`` (samples described at once, in threads; for
+    adapters that wait on a server), ``frame_max_side`` (frames are decoded no
+    larger; the adapter keys it in :meth:`generation_settings`),
+    :meth:`run_spec` (the spec a run uses, when options change it) and
+    :meth:`describe_record` (the text plus what to record beside it).
+    """
 
     spec: BaselineSpec
+    concurrency: int = 1
+    frame_max_side: int | None = None
 
     def __init__(self, model_path: str | None = None, device: str = "cpu", dtype: str = "auto",
                  max_new_tokens: int = 256, do_sample: bool = False) -> None:
@@ -82,6 +91,14 @@ class DescribeAdapter(ABC):
     @abstractmethod
     def describe(self, message: Chat) -> str:
         """The description of one sample."""
+
+    def describe_record(self, message: Chat) -> tuple[str, dict[str, object]]:
+        """The description and extra meta for its record (what was sent, for example); default: none."""
+        return self.describe(message), {}
+
+    def run_spec(self, registered: BaselineSpec) -> BaselineSpec:
+        """The spec this adapter runs as, given its registry entry (default: the entry as it is)."""
+        return registered
 
     def generation_settings(self) -> dict[str, object]:
         """Everything besides the inputs that the output depends on (part of the store key)."""

@@ -52,7 +52,7 @@ __all__ = [
 STAGE = "asr"
 ASR_SETTING = Setting.NOSUBTITLE
 
-ASR_BACKENDS: Registry[type[Transcriber]] = Registry("ASR backend", Transcriber)
+ASR_BACKENDS: Registry[type[Transcriber]] = Registry("ASR backend", Transcriber, entry_points="ovmer.transcribers")
 ASR_BACKENDS.register("whisper", "ovmer.describe.transcribers.whisper:WhisperTranscriber",
                       "transformers Whisper from a local folder")
 ASR_BACKENDS.register("whisperx", "ovmer.describe.transcribers.whisperx:WhisperXTranscriber",

@@ -5,16 +5,26 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from ovmer.describe.asr import asr_store, default_store_name, run_asr, write_subtitle_csv
 from ovmer.describe.merging import export_npz, merge_shards
-from ovmer.describe.registry import BASELINES, get_baseline
-from ovmer.describe.runner import run_describe
+from ovmer.describe.registry import BASELINES
+from ovmer.describe.runner import resolve_run, run_describe
 from ovmer.describe.selection import describe_store, parse_shard
 from ovmer.devices import DTYPE_CHOICES
 from ovmer.engines.cli import add_engine_arguments, engine_from_args
 from ovmer.errors import OvmerError
+from ovmer.llm.presets import PRESETS
+from ovmer.llm.server_options import add_server_arguments, server_options
+from ovmer.messages import IMAGE_FORMATS
 from ovmer.store.runner import StageSummary
+
+SERVED = "openai-compatible"
+# --option -> the openai-compatible adapter's keyword (the server's own options come from server_options).
+SERVED_OPTIONS = {"model": "model", "name": "name", "modalities": "modalities", "num_frames": "num_frames",
+                  "fps": "fps", "max_frames": "max_frames", "image_format": "image_format",
+                  "jpeg_quality": "jpeg_quality", "video_url": "video_url", "preset": "settings"}
 
 
 def _print_summary(what: str, summary: StageSummary, path: object) -> int:
@@ -53,14 +63,44 @@ def add_describe_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--subtitle-language", default="english", choices=["english", "chinese"])
     parser.add_argument("--npz", metavar="PATH",
                         help="afterwards, export the descriptions in the authors' npz format (unsharded runs)")
+    served = add_server_arguments(parser, f"a model on a server (--baseline {SERVED})")
+    served.add_argument("--model", help="the model's name on the server (required)")
+    served.add_argument("--name", help="the store folder of its records (default: the model name's last part)")
+    served.add_argument("--modalities", metavar="M", help="what the model is sent: video,audio (default), video or audio")
+    served.add_argument("--num-frames", type=int, metavar="N", help="N frames sampled uniformly (default 8)")
+    served.add_argument("--fps", type=float, help="frames per second instead of --num-frames")
+    served.add_argument("--max-frames", type=int, metavar="N", help="at most N frames with --fps")
+    served.add_argument("--image-format", choices=list(IMAGE_FORMATS), help="how frames are encoded (default jpeg)")
+    served.add_argument("--jpeg-quality", type=int, metavar="Q", help="1..100 (default 90)")
+    served.add_argument("--video-url", action="store_true",
+                        help="send the clip file as one video_url instead of frames (servers that sample frames)")
+    served.add_argument("--preset", choices=list(PRESETS), help="generation settings (default deterministic)")
+
+
+def served_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The openai-compatible adapter's options from the command line; refused for other baselines."""
+    given = {key: getattr(args, option) for option, key in SERVED_OPTIONS.items()
+             if getattr(args, option) not in (None, False)}
+    given |= {k: v for k, v in server_options(args).items() if v is not None}
+    if not (args.baseline in BASELINES and BASELINES.canonical(args.baseline) == SERVED):
+        if given:
+            flags = ", ".join(sorted("--" + k.replace("_", "-") for k in given))
+            raise OvmerError(f"{flags}: options of --baseline {SERVED}, not of {args.baseline}")
+        return {}
+    if args.max_side:  # keyed by the adapter (the frames' size is part of the request)
+        given["max_side"] = args.max_side
+    return given
 
 
 def main_describe(args: argparse.Namespace) -> int:
     shard = parse_shard(args.shard)
     if args.npz and shard:
         raise OvmerError("--npz exports a whole run; after sharded runs use `ovmer describe-merge --npz`")
+    options = served_options(args)
+    spec, adapter = resolve_run(args.baseline, None, args.model_path, args.device, args.dtype, args.external_cmd,
+                                args.max_new_tokens, options)
     summary = run_describe(
-        args.baseline,
+        adapter or args.baseline,
         args.setting,
         args.data,
         model_path=args.model_path,
@@ -75,9 +115,10 @@ def main_describe(args: argparse.Namespace) -> int:
         max_side=args.max_side,
         subtitle_language=args.subtitle_language,
         max_new_tokens=args.max_new_tokens,
+        spec=spec,
         engine=engine_from_args(args),
     )
-    name = get_baseline(args.baseline).name
+    name = spec.name
     code = _print_summary(f"describe {name} {args.setting}", summary, describe_store(name, args.setting, args.output, shard).path)
     if args.npz:
         print(f"exported {export_npz(name, args.setting, args.npz, store_root=args.output)}")

@@ -139,6 +139,14 @@ _SPECS: tuple[BaselineSpec, ...] = (
         adapter=f"{_ADAPTERS}.qwen2_5_omni:Qwen25OmniAdapter",
         notes="smaller Qwen2.5-Omni for GPUs under 24 GB; thinker only",
     ),
+    # --- any model behind a server ---------------------------------------------------------------------
+    BaselineSpec(
+        name="openai-compatible", modalities=AUDIO_VIDEO, run="native", paper=False,
+        frames=FramePolicy(num_frames=8), checkpoint="the served model (--model)",
+        adapter=f"{_ADAPTERS}.openai_compatible:OpenAICompatibleAdapter",
+        notes="any multimodal model an OpenAI-compatible server runs (vllm serve, SGLang, hosted APIs): "
+              "--base-url, --model; records go under the served model's name",
+    ),
 )
 
 
@@ -148,13 +156,19 @@ def _missing_model_package(name: str, exc: ImportError) -> str:
             "install the model extras: pip install 'ovmer[models]'")
 
 
+# User adapters from installed distributions: ``[project.entry-points."ovmer.adapters"]``
+# ``my-model = "my_package.module:MyAdapter"``; the class's ``spec`` is the baseline.
+ADAPTER_ENTRY_POINTS = "ovmer.adapters"
+
 # Names match loosely: ``videollava`` is Video-LLaVA.
 BASELINES: Registry[BaselineSpec] = Registry(
-    "baseline", BaselineSpec, loose=True, missing_hint="(`ovmer baselines` lists them)"
+    "baseline", BaselineSpec, loose=True, missing_hint="(`ovmer baselines` lists them)",
+    entry_points=ADAPTER_ENTRY_POINTS, entry_point_target=lambda target: f"{target}.spec",
 )
 # The native adapter classes, by baseline name ("module:Class", imported only when one is created).
 ADAPTERS: Registry[type[DescribeAdapter]] = Registry(
-    "describe adapter", DescribeAdapter, on_import_error=_missing_model_package
+    "describe adapter", DescribeAdapter, on_import_error=_missing_model_package,
+    entry_points=ADAPTER_ENTRY_POINTS,
 )
 for _spec in _SPECS:
     BASELINES.register(_spec.name, _spec, _spec.notes)
@@ -162,15 +176,42 @@ for _spec in _SPECS:
         ADAPTERS.register(_spec.name, _spec.adapter)
 
 
+def register_baseline(spec: BaselineSpec) -> BaselineSpec:
+    """Make a system of the user's a baseline without editing the package (one run externally, say).
+
+    Its name must be new (names match loosely): a built-in or earlier baseline
+    of that name is never replaced.
+    """
+    if not isinstance(spec, BaselineSpec):
+        raise OvmerError(f"register_baseline needs a BaselineSpec, got {type(spec).__name__}")
+    BASELINES.register(spec.name, spec, spec.notes or spec.checkpoint, builtin=False)
+    return spec
+
+
+def register_adapter(adapter_class: type[DescribeAdapter]) -> type[DescribeAdapter]:
+    """Make a user's adapter class a baseline (its ``spec``), run natively; usable as a class decorator."""
+    if not (isinstance(adapter_class, type) and issubclass(adapter_class, DescribeAdapter)):
+        raise OvmerError(f"register_adapter needs a DescribeAdapter subclass, got {adapter_class!r}")
+    spec = getattr(adapter_class, "spec", None)
+    if not isinstance(spec, BaselineSpec):
+        raise OvmerError(f"{adapter_class.__name__} has no spec: set spec = BaselineSpec(...) on the class")
+    if spec.run != "native":
+        raise OvmerError(f"{adapter_class.__name__}.spec.run is {spec.run!r}: an adapter class runs natively")
+    register_baseline(spec)
+    ADAPTERS.register(spec.name, adapter_class, builtin=False)
+    return adapter_class
+
+
 def get_baseline(name: str) -> BaselineSpec:
     """The spec registered under ``name`` (case and punctuation ignored); unknown names suggest close ones."""
     return BASELINES.get(name)
 
 
-def create_adapter(name: str, **kwargs: Any) -> DescribeAdapter:
+def create_adapter(name: str, /, **kwargs: Any) -> DescribeAdapter:
     """Build (not load) the native adapter of ``name``; ``kwargs`` go to its constructor (model_path, device, dtype...)."""
     spec = get_baseline(name)
-    if spec.run != "native" or spec.name not in ADAPTERS:
+    key = BASELINES.canonical(name)  # an entry point's name, which its spec may spell otherwise
+    if spec.run != "native" or key not in ADAPTERS:
         how = {
             "external": "run it in its authors' environment through the external protocol of `ovmer describe`",
             "replay": "only its released outputs can be used (`ovmer import-released`)",
@@ -178,9 +219,10 @@ def create_adapter(name: str, **kwargs: Any) -> DescribeAdapter:
         released = " Its released OV-MERD outputs can be imported with `ovmer import-released`." if (
             spec.released and spec.run != "replay") else ""
         raise OvmerError(f"baseline {spec.name!r} has no native adapter: {how}.{released}")
-    adapter = ADAPTERS.get(spec.name)(**kwargs)
-    # One adapter class can serve several registry entries (e.g. Omni 7B and 3B): the entry wins.
-    adapter.spec = spec
+    adapter = ADAPTERS.get(key)(**kwargs)
+    # One adapter class can serve several registry entries (e.g. Omni 7B and 3B): the entry wins,
+    # as the adapter's options shape it (a served model's name, the modalities it is sent).
+    adapter.spec = adapter.run_spec(spec)
     return adapter
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -47,6 +47,7 @@ from ovmer.engines import Engine, StageWork, each_sample, resolve_engine, run_wo
 from ovmer.errors import OvmerError
 from ovmer.hub.models import local_checkpoint
 from ovmer.keys import HASHED_MODEL_FILE_BYTES, FileIdentities, describe_key, model_fingerprint
+from ovmer.llm.chat_completions import run_concurrently
 from ovmer.settings import Setting
 from ovmer.store.runner import Result, StageSummary, WorkItem
 
@@ -54,27 +55,38 @@ __all__ = [
     "DEFAULT_FRAMES", "HASHED_MODEL_FILE_BYTES", "STAGE", "DescribeItem", "FileIdentities", "MergeResult",
     "DescribeWorker", "PromptRenderer", "Visual", "build_message", "describe_key", "describe_store", "export_npz",
     "media_kinds", "media_paths", "merge_shards", "model_fingerprint", "parse_shard", "prepare_items",
-    "run_describe", "select_names", "shard_names",
+    "resolve_run", "run_describe", "select_names", "shard_names",
 ]
 
 
-def _resolve(
+def resolve_run(
     baseline_or_adapter: str | DescribeAdapter,
-    spec: BaselineSpec | None,
-    model_path: str | None,
-    device: str,
-    dtype: str,
-    external_cmd: str | None,
+    spec: BaselineSpec | None = None,
+    model_path: str | None = None,
+    device: str = "cpu",
+    dtype: str = "auto",
+    external_cmd: str | None = None,
     max_new_tokens: int | None = None,
+    adapter_options: Mapping[str, Any] | None = None,
 ) -> tuple[BaselineSpec, DescribeAdapter | None]:
+    """The spec a run uses and its adapter (built, not loaded; ``None`` for an external command).
+
+    ``adapter_options`` go to the adapter's constructor besides the common ones
+    (``base_url``, ``model``... for ``openai-compatible``); the spec is the
+    adapter's, so options that change it (a served model's name) decide where records go.
+    """
     if isinstance(baseline_or_adapter, DescribeAdapter):
         adapter = baseline_or_adapter
         spec = spec or getattr(adapter, "spec", None)
         if spec is None:
             raise OvmerError(f"{type(adapter).__name__} has no spec; pass spec= with the adapter")
         return spec, adapter
+    given = spec
     spec = spec or get_baseline(baseline_or_adapter)
     if external_cmd is not None:
+        if adapter_options:
+            raise OvmerError(f"options {', '.join(sorted(adapter_options))} are for a native adapter, "
+                             "not an external command")
         return spec, None
     if spec.run == "external":
         raise OvmerError(
@@ -91,7 +103,8 @@ def _resolve(
     options: dict[str, Any] = {"model_path": model_path, "device": device, "dtype": dtype}
     if max_new_tokens is not None:
         options["max_new_tokens"] = max_new_tokens
-    return spec, create_adapter(spec.name, **options)
+    adapter = create_adapter(baseline_or_adapter, **options, **dict(adapter_options or {}))
+    return given or adapter.spec, adapter
 
 
 def run_describe(
@@ -114,13 +127,14 @@ def run_describe(
     subtitle_language: Literal["english", "chinese"] = "english",
     render_prompt: PromptRenderer | None = None,
     max_new_tokens: int | None = None,
+    adapter_options: Mapping[str, Any] | None = None,
     engine: str | Engine | None = None,
 ) -> StageSummary:
     """Describe every (remaining) sample of ``data_dir`` with a baseline; see the module docstring.
 
     ``baseline_or_adapter`` is a registry name (its adapter is created with
-    ``model_path``/``device``/``dtype``/``max_new_tokens``) or an adapter instance (its ``spec``, or
-    ``spec=``). With ``external_cmd`` the samples go to that command through the
+    ``model_path``/``device``/``dtype``/``max_new_tokens`` and ``adapter_options``) or an adapter
+    instance (its ``spec``, or ``spec=``). With ``external_cmd`` the samples go to that command through the
     protocol of :mod:`ovmer.describe.external`. Missing or empty media files are
     reported up front and become error records for their samples; the run goes on.
     ``engine`` runs the model here (``local``, the default) or on replicas on a Ray cluster
@@ -130,7 +144,8 @@ def run_describe(
     runner = resolve_engine(engine)
     setting = describe_setting(setting)
     shard = parse_shard(shard)
-    spec, adapter = _resolve(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens)
+    spec, adapter = resolve_run(baseline_or_adapter, spec, model_path, device, dtype, external_cmd, max_new_tokens,
+                                adapter_options)
     render_prompt = render_prompt or render_describe_prompt
     layout = load_mer2025(data_dir, names=names, require=media_kinds(spec, visual))
     chosen = select_names(layout, limit, shard)
@@ -178,7 +193,9 @@ def run_describe(
     )
     desc = f"describe {spec.name} {setting.short}" + (f" shard {shard_text}" if shard_text else "")
     meta["device"] = device
-    work = StageWork(DescribeWorker(adapter, spec, visual, max_side))
+    # An adapter's own frame size is part of its key; one that waits on a server takes several samples at once.
+    work = StageWork(DescribeWorker(adapter, spec, visual, adapter.frame_max_side or max_side),
+                     batch_size=adapter.concurrency)
     return run_work(store, items, work, runner, desc=desc, progress=progress, meta=meta)
 
 
@@ -197,14 +214,20 @@ class DescribeWorker:
     loaded: bool = False
 
     def __call__(self, chunk: Sequence[WorkItem]) -> list[Result]:
+        if self.adapter.concurrency > 1:  # samples wait on a server: decode and send several at once
+            self.load()  # before the threads start
+            return run_concurrently(self.describe, chunk, self.adapter.concurrency)
         return each_sample(self.describe, chunk)
 
-    def describe(self, item: WorkItem) -> tuple[str, str]:
-        message = build_message(item.payload, self.spec, visual=self.visual, max_side=self.max_side)
+    def load(self) -> None:
         if not self.loaded:
             self.adapter.load()
             self.loaded = True
-        text = self.adapter.describe(message)
+
+    def describe(self, item: WorkItem) -> tuple[str, str, dict[str, object]]:
+        message = build_message(item.payload, self.spec, visual=self.visual, max_side=self.max_side)
+        self.load()
+        text, record_meta = self.adapter.describe_record(message)
         if not isinstance(text, str):
             raise OvmerError(f"{self.spec.name}: describe() returned {type(text).__name__}, not text")
-        return text, text.strip()
+        return text, text.strip(), record_meta

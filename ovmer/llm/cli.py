@@ -14,6 +14,7 @@ from ovmer.extract import run_extract, run_extract_repeats
 from ovmer.group import run_group
 from ovmer.llm.presets import DEFAULT_PRESET, PRESETS, get_preset
 from ovmer.llm.registry import BACKENDS
+from ovmer.llm.server_options import add_server_arguments, server_options
 from ovmer.merge import run_merge
 from ovmer.settings import Setting
 from ovmer.store import StageSummary, store_path
@@ -57,17 +58,7 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
     local.add_argument("--tensor-parallel-size", type=int, help="vllm: GPUs per model")
     local.add_argument("--enforce-eager", action="store_true",
                        help="vllm: skip graph compilation (faster start, slower generation)")
-    remote = parser.add_argument_group("openai-compatible server")
-    remote.add_argument("--base-url", help="e.g. http://127.0.0.1:8000/v1 (vllm serve, llama.cpp server)")
-    remote.add_argument("--api-key-env", help="environment variable holding the API key (then required)")
-    remote.add_argument("--timeout", type=float, help="seconds per request")
-    remote.add_argument("--retries", type=int, help="retries per request after the first attempt")
-    remote.add_argument("--concurrency", type=int, help="requests in flight at once")
-    remote.add_argument(
-        "--no-extra-sampling",
-        action="store_true",
-        help="do not send repetition_penalty (hosted APIs reject it)",
-    )
+    add_server_arguments(parser)
 
 
 def _add_run_arguments(parser: argparse.ArgumentParser) -> None:
@@ -98,16 +89,7 @@ def backend_options(args: argparse.Namespace) -> dict[str, Any]:
         return {"dtype": args.dtype, "tensor_parallel_size": args.tensor_parallel_size,
                 "enforce_eager": args.enforce_eager}
     if args.backend == "openai":
-        options = {
-            "base_url": args.base_url,
-            "timeout": args.timeout,
-            "max_retries": args.retries,
-            "concurrency": args.concurrency,
-            "extra_sampling": False if args.no_extra_sampling else None,
-        }
-        if args.api_key_env:
-            options.update(api_key_env=args.api_key_env, require_api_key=True)
-        return options
+        return server_options(args)
     return {}
 
 

@@ -8,7 +8,7 @@ from ovmer.errors import OvmerError
 from ovmer.llm.client import LLMBackend
 from ovmer.registry import Registry
 
-BACKENDS: Registry[type[LLMBackend]] = Registry("LLM backend", LLMBackend)
+BACKENDS: Registry[type[LLMBackend]] = Registry("LLM backend", LLMBackend, entry_points="ovmer.backends")
 BACKENDS.register("transformers", "ovmer.llm.transformers_backend:TransformersBackend",
                   "a local model folder through Hugging Face transformers")
 BACKENDS.register("vllm", "ovmer.llm.vllm_backend:VLLMBackend", "vLLM's offline engine (GPU)")

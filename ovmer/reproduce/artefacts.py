@@ -227,7 +227,7 @@ def artefact_names(kind: ArtefactKind | None = None) -> list[str]:
 
 # -- the registry: one line per table or figure (name, kind, builder, inputs, help) ---------------
 
-ARTEFACTS: Registry[Artefact] = Registry("artefact", Artefact)
+ARTEFACTS: Registry[Artefact] = Registry("artefact", Artefact, entry_points="ovmer.artefacts")
 
 
 def register_artefact(name: str, kind: ArtefactKind, builder: str, inputs: Iterable[str], help: str = "") -> Artefact:

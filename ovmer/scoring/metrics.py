@@ -38,7 +38,7 @@ N_METRICS = len(METRIC_NAMES)
 M_AVG = "M-avg"
 
 LabelParser = Callable[..., list[str]]
-LABEL_PARSERS: Registry[LabelParser] = Registry("label parser")
+LABEL_PARSERS: Registry[LabelParser] = Registry("label parser", entry_points="ovmer.label_parsers")
 # "authors" is needed to reproduce the published numbers (their GPT groupings were made over labels
 # split that way).
 LABEL_PARSERS.register("authors", parse_labels_authors, "the authors' split (reproduces the paper; default)")

@@ -30,7 +30,7 @@ BREAK_POINTS = {
     "export": ("ovmer.store.cli_export", "export_store", ("extract/Otter/S1", "x.npz")),
     "score": ("ovmer.scoring.cli", "load_resources", ("x.npz",)),
     "check-submission": ("ovmer.scoring.cli_submission", "check_submission", ("x.npz", "--candidates", "c.csv")),
-    "describe": ("ovmer.describe.cli", "run_describe", ("--baseline", "Otter", "--setting", "S0", "--data", ".")),
+    "describe": ("ovmer.describe.cli", "resolve_run", ("--baseline", "Otter", "--setting", "S0", "--data", ".")),
     "describe-merge": ("ovmer.describe.cli", "merge_shards",
                        ("--baseline", "Otter", "--setting", "S0", "--shards", "2", "--data", ".")),
     "baselines": ("ovmer.describe.cli_baselines", "baselines_table", ()),

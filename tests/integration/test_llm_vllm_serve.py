@@ -10,13 +10,14 @@ Greedy decoding on the same weights must give the same text everywhere.
 from __future__ import annotations
 
 import json
+import subprocess
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from llm_helpers import build_tiny_chat_model
-from vllm_helpers import NO_VLLM, VLLM_PYTHON, Server, run_in_vllm_env, serving
+from vllm_helpers import NO_VLLM, REPO, VLLM_PYTHON, Server, start_server, vllm_env
 
 from ovmer.llm import ChatMessage, get_preset
 from ovmer.llm.client import LLMError
@@ -53,8 +54,12 @@ def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def vllm_server(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with serving(tiny_model, SERVED_NAME, tmp_path_factory.mktemp("vllm-serve")) as server:
+    server = start_server(tiny_model, SERVED_NAME, tmp_path_factory.mktemp("vllm-serve"))
+    try:
         yield server
+    finally:
+        server.stop()
+    assert server.process.returncode is not None
 
 
 def client(server: Server, model: str = SERVED_NAME) -> OpenAIBackend:
@@ -125,10 +130,14 @@ OFFLINE_SCRIPT = textwrap.dedent(
 def test_offline_engine_backend_matches_the_server(
     vllm_server: Server, tiny_model: Path, tmp_path: Path
 ) -> None:
-    run = run_in_vllm_env(
-        OFFLINE_SCRIPT, [str(tiny_model), str(tmp_path / "offline"), json.dumps(DESCRIPTIONS), json.dumps(SUBTITLES)],
-        tmp_path,
-    )
+    script = tmp_path / "offline_merge.py"
+    script.write_text(OFFLINE_SCRIPT)
+    env = vllm_env(tmp_path / "cache") | {"PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [str(VLLM_PYTHON), str(script), str(tiny_model), str(tmp_path / "offline"),
+         json.dumps(DESCRIPTIONS), json.dumps(SUBTITLES)],
+        capture_output=True, text=True, env=env, timeout=300, cwd=tmp_path,
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr[-3000:]
     summaries = [
         json.loads(line.split(" ", 1)[1]) for line in run.stdout.splitlines() if line.startswith("SUMMARY")

@@ -121,6 +121,25 @@ def test_extract_with_engine_ray_writes_the_local_runners_records(cluster, tmp_p
     wait_for_full_cluster(CLUSTER_CPUS)
 
 
+def test_a_served_model_through_ray_replicas_gives_the_local_records(cluster, clips, tmp_path):
+    from llm_helpers import ChatServer, Reply
+
+    options = {"model": "org/Tiny-VL", "num_frames": 2, "image_format": "png", "concurrency": 2}
+    with ChatServer(lambda index, body: Reply(content=f"{len(body['messages'][-1]['content'])} parts")) as server:
+        options["base_url"] = server.base_url
+        local = run_describe("openai-compatible", "S1", clips, store_root=tmp_path / "local", progress=False,
+                             adapter_options=options)
+        served = run_describe("openai-compatible", "S1", clips, store_root=tmp_path / "ray", progress=False,
+                              adapter_options=options, engine=RayEngine(address=cluster.address, replicas=2))
+    assert (local.done, served.done) == (len(NAMES), len(NAMES))
+    assert len(server.requests) == 2 * len(NAMES)
+    expected = store_lines(describe_store("Tiny-VL", "S1", tmp_path / "local").path)
+    got = store_lines(describe_store("Tiny-VL", "S1", tmp_path / "ray").path)
+    assert sorted(got, key=lambda r: r["name"]) == sorted(expected, key=lambda r: r["name"])  # keys, payloads
+    assert {r["raw"] for r in got} == {"4 parts"}  # 2 frames, the audio and the text
+    wait_for_full_cluster(CLUSTER_CPUS)
+
+
 INTERRUPTED_RUN = textwrap.dedent("""
     import sys
     from ray_helpers import TracedAdapter

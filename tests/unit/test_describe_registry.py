@@ -94,7 +94,7 @@ def test_table_has_one_row_per_baseline() -> None:
     assert rows.loc["OneLLM", "modalities"] == "audio+video"
     assert rows.loc["SALMONN", "frames"] == "-"
     assert rows.loc["LLaMA-VID", "frames"] == "1 fps"
-    assert sorted(table.loc[table["run"] == "native", "name"]) == sorted([*NATIVE, "Qwen2.5-Omni-3B"])
+    assert sorted(table.loc[table["run"] == "native", "name"]) == sorted([*NATIVE, "Qwen2.5-Omni-3B", "openai-compatible"])
     assert table["paper"].sum() == sum(len(names) for names in PAPER_SYSTEMS.values())
 
 
@@ -106,7 +106,7 @@ def test_cli_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli_main(["baselines", "--run", "native", "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     assert lines[0].startswith("name,modalities,frames,run,checkpoint")
-    assert len(lines) == 1 + 5 and all(",native," in line for line in lines[1:])
+    assert len(lines) == 1 + 6 and all(",native," in line for line in lines[1:])  # 5 models + openai-compatible
 
 
 def test_did_you_mean_puts_the_closest_name_first() -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import types
 from pathlib import Path
 
 import pytest
 
 from ovmer.cli import main
+from ovmer.describe.registry import get_baseline
 
 hub = pytest.importorskip("huggingface_hub")
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -144,10 +146,11 @@ def test_download_model_records_the_snapshot_and_describe_needs_no_model_path(tm
     assert local_checkpoint("Video-LLaVA") == snapshot
 
     made = {}
-    monkeypatch.setattr(runner, "create_adapter", lambda name, **options: made.update(name=name, **options))
-    runner._resolve("Video-LLaVA", None, None, "cpu", "auto", None)
+    stand_in = types.SimpleNamespace(spec=get_baseline("Video-LLaVA"))
+    monkeypatch.setattr(runner, "create_adapter", lambda name, **options: made.update(name=name, **options) or stand_in)
+    runner.resolve_run("Video-LLaVA", None, None, "cpu", "auto", None)
     assert made["model_path"] == str(snapshot)
-    runner._resolve("Video-LLaVA", None, str(tmp_path / "mine"), "cpu", "auto", None)
+    runner.resolve_run("Video-LLaVA", None, str(tmp_path / "mine"), "cpu", "auto", None)
     assert made["model_path"] == str(tmp_path / "mine")  # an explicit --model-path still wins
 
 

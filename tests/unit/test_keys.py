@@ -34,6 +34,7 @@ PINNED = {
     "describe-external/subtitle": "467f378b6ddaa3099fc7b589b330dad00526e891d430d5a059096c8f461ffa98",
     "describe/nosubtitle": "5a9255aebf00720f011fee5a462513d28e3acbe47f74ae95cc5f8e0c417ec368",
     "describe/subtitle": "1283c30e8f94859fe220623b068570811dbb93771b3da865be815cf5c567d384",
+    "describe-served/subtitle": "62623fbfadb5a3c53f02b70a36ec15f4743f838e030400ce724119c849016da8",
     # Since 0.2 the fingerprint covers tokenizer and chat-template files (tokenizer.json here); a folder
     # without them keeps the first recipe's value ("folder_fingerprint/weights-only").
     "folder_fingerprint": "1c9d8ec2595326ff",
@@ -45,6 +46,7 @@ PINNED = {
     "llm/group/paper": "894a5fdf9fed767f74bae7677fbe4aa0b7edecbb2806bbe56de5139da79bc75e",
     "llm/merge/deterministic": "0cf0abe35f2789d3bfcb49ff8cf08cadf190ce0fdf2b824f6bf3394a7b5be6d4",
     "llm/merge/paper": "770e5505ab95aacb49bd605924b386654885d33d6988e43f8b35ff25829fa04a",
+    "request": "892507f41acae12c5a45a439c5b84e430f6c93e1b7998971dd3558f8f0d8a9cd",
     "rule": "59cacb1e58ae9378a1a731c86c5d584d3c96967b24a3f88f6d6126b65984b98f",
 }
 MODEL_FILES = {
@@ -153,3 +155,26 @@ def test_the_vllm_backend_records_the_model_files_revision(inputs: tuple[Path, P
     assert VLLMBackend(str(model)).revision == folder_fingerprint(model)
     assert VLLMBackend(str(model)).run_info()["revision"] == folder_fingerprint(model)
     assert VLLMBackend("org/not-in-the-local-cache").revision is None  # a hub id with no cached snapshot
+
+
+def test_served_model_keys(inputs: tuple[Path, Path]) -> None:
+    from ovmer.describe.registry import create_adapter
+    from ovmer.keys import request_sha256
+
+    _, clip = inputs
+    adapter = create_adapter("openai-compatible", model="org/Tiny-VL", base_url="http://127.0.0.1:1/v1",
+                             num_frames=4, max_side=336)
+    generation = adapter.generation_settings()
+    assert generation["request"] == {
+        "body": {"model": "org/Tiny-VL", "max_tokens": 256, "temperature": 0.0},
+        "media": {"image_format": "jpeg", "jpeg_quality": 90, "video_url": False},
+        "modalities": ["audio", "video"], "max_side": 336, "layout": 1,
+    }
+    assert generation["request_sha256"] == request_sha256(generation["request"]) == PINNED["request"]
+    spec = adapter.spec
+    prompt = render_describe_prompt(Setting.SUBTITLE, spec.modalities, "hi")
+    key = describe_key(
+        baseline=spec.name, model=model_fingerprint(None, spec.checkpoint), prompt=prompt, generation=generation,
+        frames=spec.frame_policy, visual="frames", media={"video": file_identity(clip), "audio": file_identity(clip)},
+        setting=Setting.SUBTITLE)
+    assert key == PINNED["describe-served/subtitle"]

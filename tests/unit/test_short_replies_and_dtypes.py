@@ -16,7 +16,8 @@ from ovmer.labels import parse_labels
 from ovmer.llm import get_preset
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.gguf import gguf_model, is_gguf
-from ovmer.llm.openai_backend import OpenAIBackend, _reply_text
+from ovmer.llm.chat_completions import _reply_text
+from ovmer.llm.openai_backend import OpenAIBackend
 from ovmer.llm.presets import GenerationSettings, ReplyLimit
 from ovmer.prompts import load_prompt
 from ovmer.scoring.grouping import parse_groups

@@ -28,7 +28,7 @@ __all__ = [
     "score_with_protocol",
 ]
 
-PROTOCOLS: Registry[type[ScoringProtocol]] = Registry("scoring protocol", ScoringProtocol)
+PROTOCOLS: Registry[type[ScoringProtocol]] = Registry("scoring protocol", ScoringProtocol, entry_points="ovmer.protocols")
 for _name, _target, _help in (
     ("ovmer-paper", "ovmer.scoring.protocols.ovmer_paper:OvmerPaper", "the paper's M1, M2, M3-W1..W5-L1/L2 and M-avg (default)"),
     ("affectgpt", "ovmer.scoring.protocols.affectgpt:AffectGPT", "AffectGPT / MER-UniBench EW score: mean over the wheels of F, precision, recall (--level 1|2)"),
