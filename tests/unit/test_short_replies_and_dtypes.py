@@ -14,9 +14,9 @@ from ovmer.group.stage import REPLY as GROUP_REPLY
 from ovmer.keys import llm_key
 from ovmer.labels import parse_labels
 from ovmer.llm import get_preset
+from ovmer.llm.chat_completions import _reply_text
 from ovmer.llm.client import LLMBackend
 from ovmer.llm.gguf import gguf_model, is_gguf
-from ovmer.llm.chat_completions import _reply_text
 from ovmer.llm.openai_backend import OpenAIBackend
 from ovmer.llm.presets import GenerationSettings, ReplyLimit
 from ovmer.prompts import load_prompt
