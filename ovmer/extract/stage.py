@@ -31,7 +31,7 @@ from ovmer.keys import cpu_extract_key, rule_key
 from ovmer.labels import label_reply_problem, parse_labels
 from ovmer.llm.client import LLMBackend, ReplyError
 from ovmer.llm.inputs import as_mapping, clean, select_names, stage_descriptions
-from ovmer.llm.presets import GenerationSettings, ReplyLimit, get_preset
+from ovmer.llm.presets import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, ReplyLimit, get_preset
 from ovmer.llm.registry import resolve_backend
 from ovmer.llm.text_stage import BatchResults, TextStage, TextTask
 from ovmer.prompts import PromptTemplate, load_prompt
@@ -43,7 +43,7 @@ STAGE = "extract"
 CPU_BACKEND = "cpu"
 CPU_BATCH = 512
 # A list of a dozen labels is about 40 tokens; the budget leaves room for a short preamble.
-REPLY = ReplyLimit(max_new_tokens=128, stop=("]",))
+REPLY = ReplyLimit(max_new_tokens=128, stop=("]",), extend_to=DEFAULT_MAX_NEW_TOKENS)
 
 
 def extract_tasks(texts: Mapping[str, str], names: Sequence[str], prompt: PromptTemplate) -> list[TextTask]:

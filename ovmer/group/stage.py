@@ -20,7 +20,7 @@ from ovmer.errors import OvmerError
 from ovmer.labels import format_labels, parse_labels
 from ovmer.llm.client import LLMBackend, ReplyError
 from ovmer.llm.inputs import select_names
-from ovmer.llm.presets import GenerationSettings, ReplyLimit, get_preset
+from ovmer.llm.presets import DEFAULT_MAX_NEW_TOKENS, GenerationSettings, ReplyLimit, get_preset
 from ovmer.llm.text_stage import TextStage, TextTask
 from ovmer.paths import cache_dir
 from ovmer.prompts import PromptTemplate, load_prompt
@@ -32,7 +32,7 @@ from ovmer.store import StageSummary, store_path
 STAGE = "group"
 # The reply is one list of lists: by default it ends at the first "]]" (kept); a dozen quoted
 # labels take about 60 tokens.
-REPLY = ReplyLimit(max_new_tokens=256, stop=("]]",))
+REPLY = ReplyLimit(max_new_tokens=256, stop=("]]",), extend_to=DEFAULT_MAX_NEW_TOKENS)
 
 
 def group_labels(ground_truth: Sequence[str], predicted: Sequence[str]) -> list[str]:

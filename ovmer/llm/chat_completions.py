@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from ovmer.errors import OvmerError
-from ovmer.llm.client import LLMError
+from ovmer.llm.client import LLMError, Reply
 
 DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -160,10 +160,11 @@ def _reply_text(body: bytes, stop: Sequence[str] = ()) -> str:
     except (KeyError, IndexError, TypeError) as exc:
         raise _Retryable(f"reply lacks choices[0].message.content: {excerpt!r}") from exc
     if content is None:
-        return ""
+        return Reply("", cut=data["choices"][0].get("finish_reason") == "length")
     if not isinstance(content, str):
         raise _Retryable(f"reply content is {type(content).__name__}, not text: {excerpt!r}")
-    stopped_at = data["choices"][0].get("stop_reason")
+    choice = data["choices"][0]
+    stopped_at = choice.get("stop_reason")
     if isinstance(stopped_at, str) and stopped_at in stop:
         content += stopped_at
-    return content.strip()
+    return Reply(content.strip(), cut=choice.get("finish_reason") == "length")

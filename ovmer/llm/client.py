@@ -17,14 +17,40 @@ from ovmer.llm.presets import GenerationSettings
 from ovmer.messages import ROLES, ChatMessage, Role
 from ovmer.messages import text_messages as conversation_dicts
 
-__all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "ReplyError", "Role",
-           "conversation_dicts"]
+__all__ = ["ROLES", "ChatMessage", "Conversation", "LLMBackend", "LLMError", "Outcome", "Reply", "ReplyError",
+           "Role", "conversation_dicts"]
 
 # What to do about a model whose tokenizer has no chat template (a base model).
 NO_CHAT_TEMPLATE_FIX = (
     "use an instruction-tuned (chat) model, or give this one a template: a chat_template.jinja file in "
     "its folder (or chat_template in tokenizer_config.json)"
 )
+
+
+
+class Reply(str):
+    """A reply's text that knows whether generation ran into the token budget (``cut``).
+
+    Backends that can tell (transformers, vLLM, an OpenAI-style server's ``finish_reason``)
+    return these; a plain ``str`` reply counts as complete. A stage with a short budget
+    generates a cut reply again with a longer one (:attr:`GenerationSettings.extend_to`).
+    """
+
+    cut: bool
+
+    def __new__(cls, text: str, cut: bool = False) -> Reply:
+        reply = super().__new__(cls, text)
+        reply.cut = cut
+        return reply
+
+    def __reduce__(self) -> tuple[Any, ...]:  # Ray replicas send replies back pickled
+        return (Reply, (str(self), self.cut))
+
+
+def was_cut(reply: object) -> bool:
+    """Whether ``reply`` is a :class:`Reply` that ended at the token budget."""
+    return bool(getattr(reply, "cut", False))
+
 
 # One conversation's result: the reply text, or the exception that stopped it.
 Outcome = str | BaseException

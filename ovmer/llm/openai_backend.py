@@ -18,7 +18,7 @@ from ovmer.llm.chat_completions import (
     encode_body,
     run_concurrently,
 )
-from ovmer.llm.client import ChatMessage, LLMBackend, Outcome
+from ovmer.llm.client import ChatMessage, LLMBackend, Outcome, Reply, was_cut
 from ovmer.llm.presets import GenerationSettings
 from ovmer.messages import to_openai_messages
 
@@ -81,7 +81,8 @@ class OpenAIBackend(LLMBackend):
     def complete(self, conversation: Sequence[ChatMessage], settings: GenerationSettings) -> str:
         """One conversation, with retries; :class:`LLMError` naming the endpoint if all attempts fail."""
         body = encode_body(self.request_body(conversation, settings))
-        return settings.cut_at_stop(self.client.post(body, stop=settings.stop_strings))
+        reply = self.client.post(body, stop=settings.stop_strings)
+        return Reply(settings.cut_at_stop(reply), cut=was_cut(reply))
 
     def generate_outcomes(
         self,
@@ -96,4 +97,4 @@ class OpenAIBackend(LLMBackend):
         for outcome in outcomes:
             if isinstance(outcome, BaseException):
                 raise outcome
-        return [str(outcome) for outcome in outcomes]
+        return [outcome for outcome in outcomes if isinstance(outcome, str)]

@@ -7,6 +7,11 @@ closing bracket and have a small token budget; every other use gets 512 tokens
 and no stop string. An explicit value (``--max-new-tokens``, ``stop=()``) always
 wins, and the ``paper`` preset spells out the authors' settings (512 tokens, no
 stop), so its replies and keys are what they always were.
+
+A short budget must not change what is parsed: a stage's default limit also sets
+``extend_to``, and a reply that ran into the small budget before its stop string
+is generated again with ``extend_to`` tokens (:mod:`ovmer.llm.text_stage`), so a
+list longer than the budget is never parsed cut.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ class ReplyLimit:
 
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS
     stop: tuple[str, ...] = ()
+    extend_to: int | None = None  # a reply cut at max_new_tokens is generated again with this budget
+
+    def __post_init__(self) -> None:
+        if self.extend_to is not None and self.extend_to <= self.max_new_tokens:
+            raise OvmerError(f"extend_to ({self.extend_to}) must exceed max_new_tokens ({self.max_new_tokens})")
 
 
 NO_LIMIT = ReplyLimit()
@@ -53,6 +63,7 @@ class GenerationSettings:
     max_new_tokens: int | None = None
     seed: int | None = None
     stop: tuple[str, ...] | None = None
+    extend_to: int | None = None  # set by a stage's default limit only (see ReplyLimit)
 
     def __post_init__(self) -> None:
         if self.max_new_tokens is not None and self.max_new_tokens < 1:
@@ -63,6 +74,8 @@ class GenerationSettings:
             raise OvmerError(f"top_p must lie in (0, 1], got {self.top_p}")
         if self.repetition_penalty <= 0:
             raise OvmerError(f"repetition_penalty must be positive, got {self.repetition_penalty}")
+        if self.extend_to is not None and self.extend_to < 1:
+            raise OvmerError(f"extend_to must be at least 1, got {self.extend_to}")
         if self.stop is not None:
             if isinstance(self.stop, str) or not all(isinstance(s, str) and s for s in self.stop):
                 raise OvmerError(f"stop must be a sequence of non-empty strings, got {self.stop!r}")
@@ -70,11 +83,21 @@ class GenerationSettings:
 
     def resolved(self, limit: ReplyLimit = NO_LIMIT) -> GenerationSettings:
         """These settings with the fields left to the stage filled from ``limit``."""
+        if self.max_new_tokens is not None:
+            # An explicit budget is the user's: a reply cut there stays cut.
+            return dataclasses.replace(self, stop=limit.stop if self.stop is None else self.stop)
         return dataclasses.replace(
             self,
-            max_new_tokens=limit.max_new_tokens if self.max_new_tokens is None else self.max_new_tokens,
+            max_new_tokens=limit.max_new_tokens,
             stop=limit.stop if self.stop is None else self.stop,
+            extend_to=limit.extend_to,
         )
+
+    def extended(self) -> GenerationSettings:
+        """The settings a cut reply is generated again with: ``extend_to`` tokens, no further extension."""
+        if self.extend_to is None:
+            raise OvmerError("these settings have no longer budget to extend a reply to")
+        return dataclasses.replace(self, max_new_tokens=self.extend_to, extend_to=None)
 
     @property
     def token_limit(self) -> int:
@@ -96,7 +119,7 @@ class GenerationSettings:
     def as_dict(self) -> dict[str, Any]:
         """The canonical form that enters store keys: greedy runs drop the unused sampling knobs.
 
-        Stop strings appear only when there are some, so settings without them keep the
+        Stop strings and ``extend_to`` appear only when set, so settings without them keep the
         keys they always had.
         """
         data = dataclasses.asdict(self)
@@ -105,6 +128,8 @@ class GenerationSettings:
             data["stop"] = list(self.stop_strings)
         else:
             data.pop("stop")
+        if self.extend_to is None:
+            data.pop("extend_to")
         if not self.do_sample:
             data.pop("temperature")
             data.pop("top_p")

@@ -8,6 +8,11 @@ skips exactly the samples whose inputs did not change. Empty replies and
 replies that cannot be parsed (a stage's parser raises :class:`ReplyError` for a
 refusal or prose) become error records that keep the reply's text, never cached
 answers. Replies are cut to :data:`ovmer.store.jsonl.MAX_REPLY_CHARS` before parsing.
+
+A reply that ran into a stage's short default budget before its stop string is
+generated again with the longer ``extend_to`` budget (:func:`generate_replies`),
+so the short budget saves time without changing what is parsed; the record says
+so (``extended_to``), and a reply cut at its final budget is marked ``cut_at``.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from typing import Any
 
 from ovmer.engines import Engine, StageWork, resolve_engine, run_work
 from ovmer.keys import llm_key, rule_key
-from ovmer.llm.client import LLMBackend, LLMError, ReplyError
+from ovmer.llm.client import LLMBackend, LLMError, Outcome, ReplyError, was_cut
 from ovmer.llm.presets import NO_LIMIT, GenerationSettings, ReplyLimit
 from ovmer.llm.registry import resolve_backend
 from ovmer.messages import ChatMessage
@@ -28,8 +33,8 @@ from ovmer.store import ResultsStore, StageSummary, run_stage, store_path
 from ovmer.store.jsonl import cap_reply
 from ovmer.store.runner import WorkItem
 
-__all__ = ["BatchResults", "GenerateWorker", "Parser", "TextStage", "TextTask", "llm_key", "rule_key",
-           "run_text_stage"]
+__all__ = ["BatchResults", "GenerateWorker", "Parser", "TextStage", "TextTask", "generate_replies", "llm_key",
+           "rule_key", "run_text_stage"]
 
 Parser = Callable[[str, str], Any]  # (raw reply, sample name) -> parsed value
 BatchResults = list[tuple[str | None, Any] | BaseException]  # one (raw, value) or error per item
@@ -113,11 +118,12 @@ class GenerateWorker:
     parse: Parser
 
     def __call__(self, chunk: Sequence[WorkItem]) -> BatchResults:
-        outcomes = self.backend.generate_outcomes(
-            [list(item.payload.messages) for item in chunk], self.settings, names=[item.name for item in chunk]
+        outcomes, budgets = generate_replies(
+            self.backend, [list(item.payload.messages) for item in chunk], self.settings,
+            names=[item.name for item in chunk],
         )
         results: BatchResults = []
-        for item, outcome in zip(chunk, outcomes, strict=True):
+        for item, outcome, budget in zip(chunk, outcomes, budgets, strict=True):
             if isinstance(outcome, BaseException):
                 results.append(outcome)
                 continue
@@ -137,8 +143,38 @@ class GenerateWorker:
             except Exception as exc:  # keep the raw text visible in the error record
                 results.append(ReplyError(f"{item.name}: cannot parse the reply {reply[:200]!r}: {exc}", raw=reply))
             else:
-                results.append((reply, value, {"reply_chars": full_length}) if full_length else (reply, value))
+                extra: dict[str, Any] = {"reply_chars": full_length} if full_length else {}
+                if budget != self.settings.token_limit:
+                    extra["extended_to"] = budget
+                if was_cut(outcome):
+                    extra["cut_at"] = budget
+                results.append((reply, value, extra) if extra else (reply, value))
         return results
+
+
+def generate_replies(
+    backend: LLMBackend,
+    batch: Sequence[Sequence[ChatMessage]],
+    settings: GenerationSettings,
+    names: Sequence[str] | None = None,
+) -> tuple[list[Outcome], list[int]]:
+    """One outcome per conversation and the token budget that produced it.
+
+    Replies the backend reports cut at ``settings``' budget are generated again, together,
+    with ``settings.extend_to`` tokens when the settings have a longer one.
+    """
+    outcomes = backend.generate_outcomes(batch, settings, names=names)
+    budgets = [settings.token_limit] * len(batch)
+    if settings.extend_to is None or settings.extend_to <= settings.token_limit:
+        return outcomes, budgets
+    again = [i for i, outcome in enumerate(outcomes) if was_cut(outcome)]
+    if again:
+        longer = settings.extended()
+        redone = backend.generate_outcomes([batch[i] for i in again], longer,
+                                           names=None if names is None else [names[i] for i in again])
+        for i, outcome in zip(again, redone, strict=True):
+            outcomes[i], budgets[i] = outcome, longer.token_limit
+    return outcomes, budgets
 
 
 @dataclass(frozen=True)

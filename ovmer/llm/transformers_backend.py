@@ -21,7 +21,7 @@ from typing import Any
 from ovmer.devices import DTYPE_CHOICES, llm_dtype_name, resolve_device
 from ovmer.errors import OvmerError
 from ovmer.keys import folder_fingerprint
-from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, conversation_dicts
+from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, Reply, conversation_dicts
 from ovmer.llm.gguf import convert_gguf, is_gguf
 from ovmer.llm.presets import GenerationSettings
 
@@ -166,11 +166,20 @@ class TransformersBackend(LLMBackend):
             with torch.inference_mode():
                 output = self._model.generate(**inputs, **kwargs)
             new_tokens = output[:, inputs["input_ids"].shape[1] :]
-            replies.extend(
-                settings.cut_at_stop(text).strip()
-                for text in self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
-            )
+            texts = self._tokenizer.batch_decode(new_tokens, skip_special_tokens=True)
+            for row, text in zip(new_tokens, texts, strict=True):
+                # Cut: the budget ran out (no end-of-sequence, padding or stop string ended the row).
+                stopped = any(stop in text for stop in settings.stop_strings)
+                cut = len(row) >= kwargs["max_new_tokens"] and not stopped and not self._ended(row)
+                replies.append(Reply(settings.cut_at_stop(text).strip(), cut=cut))
         return replies
+
+    def _ended(self, row: Any) -> bool:
+        """Whether a generated row holds an end-of-sequence or padding token (it finished before the budget)."""
+        ends = self._model.generation_config.eos_token_id
+        ends = set(ends if isinstance(ends, list) else [ends]) | {self._tokenizer.eos_token_id,
+                                                                  self._tokenizer.pad_token_id}
+        return any(int(token) in ends for token in row.tolist())
 
     def close(self) -> None:
         self._model = None

@@ -13,7 +13,7 @@ from typing import Any
 
 from ovmer.errors import OvmerError
 from ovmer.keys import model_revision
-from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, conversation_dicts
+from ovmer.llm.client import NO_CHAT_TEMPLATE_FIX, ChatMessage, LLMBackend, Reply, conversation_dicts
 from ovmer.llm.gguf import GGUFModel, convert_gguf, gguf_model, is_gguf
 from ovmer.llm.presets import GenerationSettings
 
@@ -118,7 +118,10 @@ class VLLMBackend(LLMBackend):
         self.load()
         conversations = [conversation_dicts(conversation) for conversation in batch]
         outputs = self._engine.chat(conversations, self.sampling_params(settings), use_tqdm=False)
-        return [settings.cut_at_stop(output.outputs[0].text).strip() for output in outputs]
+        return [
+            Reply(settings.cut_at_stop(output.outputs[0].text).strip(), cut=output.outputs[0].finish_reason == "length")
+            for output in outputs
+        ]
 
     def close(self) -> None:
         self._engine = None

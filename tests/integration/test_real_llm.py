@@ -27,9 +27,12 @@ from vllm_helpers import NO_VLLM, VLLM_PYTHON, run_in_vllm_env, serving
 from ovmer.data.released import load_released_descriptions
 from ovmer.errors import OvmerError
 from ovmer.llm import ChatMessage, get_preset
+from ovmer.llm.client import was_cut
 from ovmer.llm.gguf import MARKER, convert_gguf, gguf_model
 from ovmer.llm.inputs import load_subtitles
 from ovmer.llm.openai_backend import OpenAIBackend
+from ovmer.llm.presets import ReplyLimit
+from ovmer.llm.text_stage import generate_replies
 from ovmer.llm.transformers_backend import TransformersBackend
 from ovmer.merge import run_merge
 from ovmer.store import ResultsStore, store_path
@@ -120,6 +123,15 @@ def test_stop_strings_end_the_reply_right_after_the_string(transformers_run) -> 
     full, stop, stopped = transformers_run["full"], transformers_run["stop"], transformers_run["stopped"]
     assert stopped == full[: full.index(stop) + len(stop)]
     assert len(stopped) < len(full)
+    assert was_cut(full) and not was_cut(stopped)  # 24 tokens ran out; the stop string ended the other
+
+
+def test_a_reply_cut_by_a_short_stage_budget_comes_back_whole(transformers_run) -> None:
+    backend = transformers_run["backend"]
+    # A stage limit of 8 tokens extended to 24: the same reply as asking for 24 at once.
+    limit = ReplyLimit(max_new_tokens=8, stop=("never-said",), extend_to=24)
+    outcomes, budgets = generate_replies(backend, [QUESTION], get_preset("deterministic").resolved(limit))
+    assert outcomes == [transformers_run["full"]] and budgets == [24]
 
 
 def test_transformers_records_and_keys(transformers_run, inputs) -> None:
@@ -149,6 +161,7 @@ OFFLINE_SCRIPT = textwrap.dedent(
         question = [ChatMessage("user", question)]
         replies = [backend.generate([question], settings.replace(stop=s))[0] for s in ((), (stop,))]
         print("REPLIES", json.dumps(replies), flush=True)
+        print("CUTS", json.dumps([reply.cut for reply in replies]), flush=True)
         backend.close()
     """
 )
@@ -163,9 +176,10 @@ def test_vllm_offline_engine_reads_the_converted_folder_and_gives_the_same_repli
                                            QUESTION[0].content, transformers_run["stop"]], tmp_path)
     assert run.returncode == 0, run.stderr[-3000:]
     lines = {line.split(" ", 1)[0]: json.loads(line.split(" ", 1)[1]) for line in run.stdout.splitlines()
-             if line.startswith(("SUMMARY", "REPLIES"))}
+             if line.startswith(("SUMMARY", "REPLIES", "CUTS"))}
     assert lines["SUMMARY"] == [4, 0, 0], run.stderr[-3000:]
     assert lines["REPLIES"] == [transformers_run["full"], transformers_run["stopped"]]
+    assert lines["CUTS"] == [True, False]  # vLLM's finish_reason: the budget, then the stop string
     compare_with_transformers(merge_records(root), transformers_run, "vllm")
 
 
@@ -180,6 +194,7 @@ def test_vllm_server_of_the_converted_folder_gives_the_same_replies(
         full = client.generate([QUESTION], SHORT.replace(stop=()))
         stopped = client.generate([QUESTION], SHORT.replace(stop=(transformers_run["stop"],)))
     assert (full, stopped) == ([transformers_run["full"]], [transformers_run["stopped"]])
+    assert was_cut(full[0]) and not was_cut(stopped[0])  # the server's finish_reason
     compare_with_transformers(merge_records(tmp_path / "served"), transformers_run, "openai")
 
 

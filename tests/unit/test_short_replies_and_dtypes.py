@@ -15,17 +15,18 @@ from ovmer.keys import llm_key
 from ovmer.labels import parse_labels
 from ovmer.llm import get_preset
 from ovmer.llm.chat_completions import _reply_text
-from ovmer.llm.client import LLMBackend
+from ovmer.llm.client import LLMBackend, Reply, was_cut
 from ovmer.llm.gguf import gguf_model, is_gguf
 from ovmer.llm.openai_backend import OpenAIBackend
 from ovmer.llm.presets import GenerationSettings, ReplyLimit
+from ovmer.llm.text_stage import generate_replies
 from ovmer.prompts import load_prompt
 from ovmer.scoring.grouping import parse_groups
 from ovmer.store.jsonl import seed_of_path, store_path
 
-# The key of an extract call under the deterministic preset with the stage's stop at "]" (new in 0.1:
+# The key of an extract call under the deterministic preset with the stage's stop at "]" and 512-token extension (new in 0.1:
 # the earlier 512-token key, pinned in test_keys.py, stays what it was).
-SHORT_EXTRACT_KEY = "3f3e2fe96518d919193d799decc3b49981388faa87b666c0972d6d4779b85563"
+SHORT_EXTRACT_KEY = "d50e994ffe1e5ac3c266f87e7a409198fd8e24d7469b94afa171f6ceeb670d6d"
 
 
 class Backend(LLMBackend):
@@ -46,15 +47,16 @@ def test_stages_leave_the_preset_open_and_fill_their_own_limits() -> None:
     deterministic, paper = get_preset("deterministic"), get_preset("paper")
     assert (deterministic.max_new_tokens, deterministic.stop) == (None, None)
     assert deterministic.resolved(EXTRACT_REPLY).as_dict() == {
-        "do_sample": False, "repetition_penalty": 1.0, "max_new_tokens": 128, "stop": ["]"]}
+        "do_sample": False, "repetition_penalty": 1.0, "max_new_tokens": 128, "stop": ["]"], "extend_to": 512}
     assert deterministic.resolved(GROUP_REPLY).as_dict()["stop"] == ["]]"]
     # merge has no limit of its own: 512 tokens and no stop, the keys it always had
     assert deterministic.resolved().as_dict() == deterministic.as_dict() == {
         "do_sample": False, "repetition_penalty": 1.0, "max_new_tokens": 512}
     # the paper preset spells out the authors' settings: nothing for a stage to fill
     assert paper.resolved(EXTRACT_REPLY) == paper and "stop" not in paper.as_dict()
-    # explicit choices win over the stage's
-    assert deterministic.replace(max_new_tokens=300).resolved(EXTRACT_REPLY).max_new_tokens == 300
+    # explicit choices win over the stage's, and an explicit budget is never extended
+    explicit = deterministic.replace(max_new_tokens=300).resolved(EXTRACT_REPLY)
+    assert (explicit.max_new_tokens, explicit.extend_to) == (300, None) and "extend_to" not in explicit.as_dict()
     assert deterministic.replace(stop=()).resolved(EXTRACT_REPLY).stop == ()
 
 
@@ -169,3 +171,62 @@ def test_command_line_reply_options_reach_the_stage_settings() -> None:
         "do_sample": True, "temperature": 0.7, "top_p": 0.8, "repetition_penalty": 1.05, "max_new_tokens": 512,
         "seed": 3}
     assert parser.parse_args(["--baseline", "x", "--repeats", "3"]).repeats == 3
+
+
+def test_a_reply_knows_whether_the_budget_cut_it_and_survives_pickling() -> None:
+    import pickle
+
+    cut = Reply("['happy', 'sa", cut=True)
+    assert cut == "['happy', 'sa" and isinstance(cut, str) and was_cut(cut)
+    assert not was_cut("plain text") and not was_cut(Reply("[happy]"))
+    again = pickle.loads(pickle.dumps(cut))
+    assert type(again) is Reply and again == cut and again.cut
+    with pytest.raises(OvmerError, match="must exceed"):
+        ReplyLimit(max_new_tokens=128, extend_to=64)
+    with pytest.raises(OvmerError, match="no longer budget"):
+        GenerationSettings(max_new_tokens=10).extended()
+
+
+def test_servers_report_a_cut_reply_through_finish_reason() -> None:
+    reply = {"choices": [{"message": {"content": "['happy', 'sa"}, "finish_reason": "length"}]}
+    assert was_cut(_reply_text(json.dumps(reply).encode(), ("]",)))
+    reply["choices"][0]["finish_reason"] = "stop"
+    assert not was_cut(_reply_text(json.dumps(reply).encode(), ("]",)))
+
+
+class Lister(LLMBackend):
+    """Writes a fixed reply per conversation, one token per character, cut at the budget like a real model."""
+
+    name = "lister"
+    model_id = "lister"
+
+    def __init__(self, replies: dict[str, str]) -> None:
+        self.replies = replies
+        self.calls: list[tuple[int, int]] = []  # (conversations, budget) of every call
+
+    def generate(self, batch, settings):
+        self.calls.append((len(batch), settings.token_limit))
+        out = []
+        for conversation in batch:
+            text = settings.cut_at_stop(self.replies[conversation[-1].content])
+            out.append(Reply(text[: settings.token_limit], cut=len(text) > settings.token_limit))
+        return out
+
+
+def test_a_reply_cut_by_the_short_budget_is_generated_again_with_the_longer_one() -> None:
+    from ovmer.messages import ChatMessage
+
+    long_list = "[" + ", ".join(f"label{i}" for i in range(40)) + "]"  # ~330 characters: past 128
+    replies = {"short": "[happy, sad] and more chatter", "long": long_list, "prose": "x" * 600}
+    backend = Lister(replies)
+    settings = get_preset().resolved(EXTRACT_REPLY)
+    batch = [[ChatMessage("user", name)] for name in replies]
+    outcomes, budgets = generate_replies(backend, batch, settings)
+    assert outcomes[0] == "[happy, sad]" and outcomes[1] == long_list  # the complete list, not its first 128
+    assert parse_labels(outcomes[1]) == parse_labels(long_list) and len(parse_labels(long_list)) == 40
+    assert budgets == [128, 512, 512] and was_cut(outcomes[2]) and not was_cut(outcomes[1])
+    assert backend.calls == [(3, 128), (2, 512)]  # only the cut replies go again, together
+    # An explicit budget is the user's: nothing is generated again.
+    backend.calls.clear()
+    outcomes, budgets = generate_replies(backend, batch, get_preset().replace(max_new_tokens=128).resolved(EXTRACT_REPLY))
+    assert budgets == [128, 128, 128] and backend.calls == [(3, 128)]
