@@ -45,8 +45,8 @@ from ovmer.store.runner import Result, StageSummary, WorkItem
 
 __all__ = [
     "ASR_BACKENDS", "ASR_SETTING", "SAMPLE_RATE", "STAGE", "WINDOW_SECONDS", "Task", "Transcriber",
-    "TranscribeWorker", "WhisperTranscriber", "WhisperXTranscriber", "asr_store", "create_transcriber", "default_store_name",
-    "run_asr", "write_subtitle_csv",
+    "SubtitleRun", "TranscribeWorker", "WhisperTranscriber", "WhisperXTranscriber", "asr_store", "create_transcriber",
+    "default_store_name", "run_asr", "subtitle_column", "transcribe_subtitles", "write_subtitle_csv",
 ]
 
 STAGE = "asr"
@@ -110,7 +110,7 @@ def run_asr(
     shard = parse_shard(shard)
     speech = transcriber or create_transcriber(
         backend, model_path, device=device, dtype=dtype, language=language, task=task, max_new_tokens=max_new_tokens,
-        **(options or {}),
+        **{name: value for name, value in (options or {}).items() if value is not None},  # None: the default
     )
     layout = load_mer2025(data_dir, names=names, require=("audio",))
     chosen = select_names(layout, limit, shard)
@@ -194,3 +194,62 @@ def write_subtitle_csv(
     frame.to_csv(partial, index=False)
     os.replace(partial, csv_path)
     return csv_path
+
+
+def subtitle_column(task: Task, language: str | None) -> Literal["english", "chinese"]:
+    """The subtitle csv column a transcript belongs in: english for translations and English speech."""
+    return "english" if task == "translate" or (language or "").lower() == "en" else "chinese"
+
+
+@dataclass(frozen=True)
+class SubtitleRun:
+    """What :func:`transcribe_subtitles` did: the stage's counts, its store and the csv it wrote (if any)."""
+
+    summary: StageSummary
+    store: ResultsStore
+    csv: Path | None
+    column: str
+
+    def transcripts(self) -> Any:
+        """The finished transcripts as a ``name, text`` DataFrame, sorted by name."""
+        import pandas as pd
+
+        texts = self.store.values()
+        return pd.DataFrame({"name": sorted(texts), "text": [texts[n] for n in sorted(texts)]})
+
+    def __repr__(self) -> str:
+        wrote = f"; wrote {self.csv} ({self.column})" if self.csv else ""
+        return f"asr: {self.summary} -> {self.store.path}{wrote}"
+
+
+def transcribe_subtitles(
+    data_dir: str | os.PathLike[str],
+    model_path: str,
+    *,
+    backend: str = "whisper",
+    csv: str | os.PathLike[str] | None = None,
+    column: Literal["english", "chinese"] | None = None,
+    overwrite: bool = False,
+    shard: tuple[int, int] | str | None = None,
+    store_root: str | os.PathLike[str] | None = None,
+    task: Task = "transcribe",
+    language: str | None = None,
+    **options: Any,
+) -> SubtitleRun:
+    """:func:`run_asr` over ``data_dir``, then the transcripts into a subtitle csv.
+
+    ``csv`` is the file to write (``""``: the dataset's own ``subtitle_chieng.csv``; ``None``:
+    none); ``column`` defaults to :func:`subtitle_column`. The rest go to :func:`run_asr`.
+    """
+    if not model_path:
+        raise OvmerError("a model path is required: a local folder holding a Whisper checkpoint")
+    shard = parse_shard(shard)
+    summary = run_asr(data_dir, model_path, backend=backend, shard=shard, store_root=store_root, task=task,
+                      language=language, **options)
+    store = asr_store(default_store_name(backend, model_path), store_root, shard)
+    chosen = column or subtitle_column(task, language)
+    written = None
+    if csv is not None:
+        target = Path(csv) if str(csv) else Path(data_dir) / "subtitle_chieng.csv"
+        written = write_subtitle_csv(store, target, column=chosen, overwrite=overwrite)
+    return SubtitleRun(summary, store, written, chosen)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
-from ovmer.describe.asr import asr_store, default_store_name, run_asr, write_subtitle_csv
+from ovmer.describe.asr import transcribe_subtitles
 from ovmer.describe.merging import export_npz, merge_shards
 from ovmer.describe.registry import BASELINES
 from ovmer.describe.runner import resolve_run, run_describe
@@ -175,18 +174,15 @@ def _asr_options(args: argparse.Namespace) -> dict[str, object]:
 
 
 def main_asr(args: argparse.Namespace) -> int:
-    shard = parse_shard(args.shard)
     if not args.model_path:
         raise OvmerError("--model-path is required: a local folder holding a Whisper checkpoint")
-    summary = run_asr(
-        args.data, args.model_path, backend=args.backend, device=args.device, dtype=args.dtype,
-        language=args.language, task=args.task, limit=args.limit, shard=shard, store_root=args.output,
-        progress=not args.no_progress, engine=engine_from_args(args), options=_asr_options(args),
+    run = transcribe_subtitles(
+        args.data, args.model_path, backend=args.backend, csv=args.write_csv, column=args.column,
+        overwrite=args.overwrite, shard=args.shard, store_root=args.output, device=args.device, dtype=args.dtype,
+        language=args.language, task=args.task, limit=args.limit, progress=not args.no_progress,
+        engine=engine_from_args(args), options=_asr_options(args),
     )
-    store = asr_store(default_store_name(args.backend, args.model_path), args.output, shard)
-    code = _print_summary(f"asr {args.backend}", summary, store.path)
-    if args.write_csv is not None:
-        column = args.column or ("english" if args.task == "translate" or args.language == "en" else "chinese")
-        target = Path(args.write_csv) if args.write_csv else Path(args.data) / "subtitle_chieng.csv"
-        print(f"wrote {write_subtitle_csv(store, target, column=column, overwrite=args.overwrite)} ({column})")
+    code = _print_summary(f"asr {args.backend}", run.summary, run.store.path)
+    if run.csv is not None:
+        print(f"wrote {run.csv} ({run.column})")
     return code

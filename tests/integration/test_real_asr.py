@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from media_helpers import espeak_available, make_video, make_wav
@@ -10,6 +13,7 @@ from real_helpers import TINY_EN, needs_tiny_en, word_error_rate
 from ovmer.cli import main
 from ovmer.describe.asr import asr_store, create_transcriber, default_store_name, run_asr
 from ovmer.errors import OvmerError
+from ovmer.reproduce.notebooks import execute_notebook
 
 pytestmark = [pytest.mark.slow, pytest.mark.real, needs_tiny_en,
               pytest.mark.skipif(not espeak_available(), reason="espeak-ng not installed (apt-get install espeak-ng)")]
@@ -76,3 +80,18 @@ def test_options_and_errors_are_clear(clips, tmp_path) -> None:
     summary = run_asr(clips, str(TINY_EN), backend="faster-whisper", language="en", names=["joy"],
                       store_root=tmp_path, progress=False, options={"compute_type": "int8"})
     assert summary.done == 1
+
+
+def test_the_subtitles_by_asr_notebook_writes_the_csv_headless(clips, tmp_path) -> None:
+    notebook = Path(__file__).resolve().parents[2] / "notebooks" / "subtitles_by_asr.ipynb"
+    csv = tmp_path / "subtitle_chieng.csv"
+    ran = execute_notebook(notebook, tmp_path / "ran.ipynb", {
+        "data_dir": str(clips), "model_path": str(TINY_EN), "language": "en", "csv": str(csv),
+        "output": str(tmp_path / "out"), "beam_size": 1,
+    })
+    frame = pd.read_csv(csv, dtype=str, keep_default_na=False).set_index("name")
+    names = sorted(SPOKEN)
+    assert word_error_rate([SPOKEN[n] for n in names], frame.loc[names, "english"].tolist()) <= 0.1
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for c in json.loads(ran.read_text())["cells"]
+                    for o in c.get("outputs", []))
+    assert "asr: 4 done" in shown and f"wrote {csv} (english)" in shown and "greeting" in shown
