@@ -44,7 +44,8 @@ def _add_backend_arguments(parser: argparse.ArgumentParser, backends: list[str],
         "paper: temperature 0.7, top_p 0.8, repetition penalty 1.05)",
     )
     group.add_argument("--max-new-tokens", type=int,
-                       help="reply length limit (default: the stage's; extract 128, group 256, merge 512)")
+                       help="reply length limit (default: the stage's: extract 128 and group 256 tokens, a reply "
+                       "cut there generated again with 512; merge 512); an explicit limit is never extended")
     group.add_argument("--no-stop", action="store_true",
                        help="extract/group: do not stop at the end of the label list (the paper preset never does)")
     group.add_argument("--seed", type=int, help="sampling seed (paper preset)")
