@@ -48,7 +48,7 @@ lint: venv
 
 # Every layer under tests/ (unit, integration, ...).
 test: assets lint real-checkpoints
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	$(BIN)/python -m pytest -q -rs -p no:cacheprovider tests
 
 test-fast: venv
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit

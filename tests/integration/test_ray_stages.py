@@ -149,7 +149,9 @@ INTERRUPTED_RUN = textwrap.dedent("""
     data, out, calls_file, address = sys.argv[1:]
     engine = RayEngine(address=address, replicas=2, cpus_per_replica=0.5)
     try:
-        run_describe(TracedAdapter(calls_file, delay=0.4), "S0", data, store_root=out, engine=engine,
+        # 1 s a sample: after the first records land, 20 s of work remain for the Ctrl-C to cut short
+        # even on a loaded machine.
+        run_describe(TracedAdapter(calls_file, delay=1.0), "S0", data, store_root=out, engine=engine,
                      progress=False)
     except KeyboardInterrupt:
         sys.exit(130)
@@ -159,7 +161,7 @@ INTERRUPTED_RUN = textwrap.dedent("""
 def test_ctrl_c_keeps_what_finished_and_the_rerun_computes_only_the_rest(cluster, tmp_path):
     from media_helpers import make_mer2025_layout
 
-    names = [f"sample_{i:08d}" for i in range(1, 17)]
+    names = [f"sample_{i:08d}" for i in range(1, 49)]
     data = make_mer2025_layout(tmp_path / "data", names, with_audio_files=False, with_faces=False)
     out, first_calls = tmp_path / "out", tmp_path / "first-calls.txt"
     store = describe_store("test-traced-video", "S0", out)
