@@ -141,12 +141,16 @@ def test_a_served_model_through_ray_replicas_gives_the_local_records(cluster, cl
 
 
 INTERRUPTED_RUN = textwrap.dedent("""
+    import signal
     import sys
     from ray_helpers import TracedAdapter
     from ovmer.describe.runner import run_describe
     from ovmer.engines.ray_engine import RayEngine
 
     data, out, calls_file, address = sys.argv[1:]
+    # Ctrl-C as in a terminal, even when the test runner was started in the background (which ignores SIGINT
+    # and passes that on to its children).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     engine = RayEngine(address=address, replicas=2, cpus_per_replica=0.5)
     try:
         # 1 s a sample: after the first records land, 20 s of work remain for the Ctrl-C to cut short
