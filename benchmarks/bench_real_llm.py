@@ -77,19 +77,17 @@ def settings(short: bool):
     return greedy.resolved(REPLY) if short else greedy.replace(max_new_tokens=512, stop=())
 
 
-def generate(engine, batch: list, short: bool) -> list[str]:
-    """What a stage gets: with short replies, the cut ones generated again with the longer budget."""
+def generate(engine, batch: list, short: bool) -> tuple[list[str], int]:
+    """What a stage gets (with short replies, the cut ones generated again with the longer budget),
+    and how many replies were generated again."""
     from ovmer.llm.text_stage import generate_replies
 
-    outcomes, budgets = generate_replies(engine, batch, settings(short))
+    chosen = settings(short)
+    outcomes, budgets = generate_replies(engine, batch, chosen)
     for outcome in outcomes:
         if isinstance(outcome, BaseException):
             raise outcome
-    EXTENDED[engine] = EXTENDED.get(engine, 0) + sum(b > settings(short).token_limit for b in budgets)
-    return outcomes
-
-
-EXTENDED: dict[object, int] = {}  # engine -> replies generated again with the longer budget
+    return outcomes, sum(b > chosen.token_limit for b in budgets)
 
 
 def transformers_runs(chats: dict[str, list]) -> tuple[list[Run], object]:
@@ -115,9 +113,9 @@ def transformers_runs(chats: dict[str, list]) -> tuple[list[Run], object]:
         chunk = names[start : start + CHUNK]
         for run, (_, engine, short) in zip(runs, plans, strict=True):
             began = time.perf_counter()
-            replies = generate(engine, [chats[n] for n in chunk], short)
+            replies, extended = generate(engine, [chats[n] for n in chunk], short)
             run.seconds += time.perf_counter() - began
-            run.extended = EXTENDED.get(engine, 0)
+            run.extended += extended
             run.replies.update(zip(chunk, replies, strict=True))
         print(f"  transformers: {start + len(chunk)}/{len(names)} descriptions", file=sys.stderr, flush=True)
     tokenizer = plans[0][1]._tokenizer
@@ -173,9 +171,9 @@ def vllm_runs(chats: dict[str, list], work: Path) -> list[Run]:
         client = OpenAIBackend("smollm2", base_url=server.base_url, timeout=600.0, concurrency=8)
         for label, short in (("full", False), ("short", True)):
             began = time.perf_counter()
-            replies = generate(client, list(chats.values()), short)
+            replies, extended = generate(client, list(chats.values()), short)
             runs.append(Run(f"vllm server float32, 8 in flight, {label}", time.perf_counter() - began,
-                            dict(zip(chats, replies, strict=True)), EXTENDED.pop(client, 0)))
+                            dict(zip(chats, replies, strict=True)), extended))
     return runs
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ovmer.data.csvfile import read_csv_columns
-from ovmer.data.mer2025 import load_mer2025
+from ovmer.data.mer2025 import SUBTITLE_CSV, load_mer2025
 from ovmer.describe.media import load_audio
 from ovmer.describe.selection import parse_shard, select_names
 from ovmer.describe.transcriber import SAMPLE_RATE, Task, Transcriber
@@ -250,6 +250,6 @@ def transcribe_subtitles(
     chosen = column or subtitle_column(task, language)
     written = None
     if csv is not None:
-        target = Path(csv) if str(csv) else Path(data_dir) / "subtitle_chieng.csv"
+        target = Path(csv) if str(csv) else Path(data_dir) / SUBTITLE_CSV
         written = write_subtitle_csv(store, target, column=chosen, overwrite=overwrite)
     return SubtitleRun(summary, store, written, chosen)

@@ -156,15 +156,16 @@ def _reply_text(body: bytes, stop: Sequence[str] = ()) -> str:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _Retryable(f"malformed JSON in the reply ({exc.__class__.__name__}): {excerpt!r}") from exc
     try:
-        content = data["choices"][0]["message"]["content"]
+        choice = data["choices"][0]
+        content = choice["message"]["content"]
     except (KeyError, IndexError, TypeError) as exc:
         raise _Retryable(f"reply lacks choices[0].message.content: {excerpt!r}") from exc
+    cut = choice.get("finish_reason") == "length"
     if content is None:
-        return Reply("", cut=data["choices"][0].get("finish_reason") == "length")
+        return Reply("", cut=cut)
     if not isinstance(content, str):
         raise _Retryable(f"reply content is {type(content).__name__}, not text: {excerpt!r}")
-    choice = data["choices"][0]
     stopped_at = choice.get("stop_reason")
     if isinstance(stopped_at, str) and stopped_at in stop:
         content += stopped_at
-    return Reply(content.strip(), cut=choice.get("finish_reason") == "length")
+    return Reply(content.strip(), cut=cut)

@@ -27,7 +27,6 @@ NO_CHAT_TEMPLATE_FIX = (
 )
 
 
-
 class Reply(str):
     """A reply's text that knows whether generation ran into the token budget (``cut``).
 

@@ -158,6 +158,7 @@ class TransformersBackend(LLMBackend):
             torch.manual_seed(settings.seed)
         replies: list[str] = []
         kwargs = self._generation_kwargs(settings)
+        ends = self._end_tokens()
         for start in range(0, len(batch), self.batch_size):
             texts = [self.render(conversation) for conversation in batch[start : start + self.batch_size]]
             # The chat template already holds the special tokens; don't add BOS twice.
@@ -170,16 +171,16 @@ class TransformersBackend(LLMBackend):
             for row, text in zip(new_tokens, texts, strict=True):
                 # Cut: the budget ran out (no end-of-sequence, padding or stop string ended the row).
                 stopped = any(stop in text for stop in settings.stop_strings)
-                cut = len(row) >= kwargs["max_new_tokens"] and not stopped and not self._ended(row)
+                ended = not ends.isdisjoint(row.tolist())
+                cut = len(row) >= kwargs["max_new_tokens"] and not stopped and not ended
                 replies.append(Reply(settings.cut_at_stop(text).strip(), cut=cut))
         return replies
 
-    def _ended(self, row: Any) -> bool:
-        """Whether a generated row holds an end-of-sequence or padding token (it finished before the budget)."""
+    def _end_tokens(self) -> set[int]:
+        """The token ids that end a row before the budget: end-of-sequence (any of them) and padding."""
         ends = self._model.generation_config.eos_token_id
-        ends = set(ends if isinstance(ends, list) else [ends]) | {self._tokenizer.eos_token_id,
-                                                                  self._tokenizer.pad_token_id}
-        return any(int(token) in ends for token in row.tolist())
+        ends = set(ends if isinstance(ends, list) else [ends])
+        return {int(t) for t in ends | {self._tokenizer.eos_token_id, self._tokenizer.pad_token_id} if t is not None}
 
     def close(self) -> None:
         self._model = None
